@@ -1,0 +1,50 @@
+// Composes a server block's handlers into one function, in registry order (Hono's compose, for DNS).
+import { Rcode, type Reply } from './message.js';
+import { DnsError, type Handler, type Next, type Request } from './plugin.js';
+
+export interface ChainLink {
+  readonly name: string;
+  readonly handler: Handler;
+}
+
+export type Chain = (req: Request) => Reply | Promise<Reply>;
+
+/** The plugin an error came from: set by the innermost link it passed through. */
+const ERROR_PLUGIN = Symbol('nodens.plugin');
+type Tagged = { [ERROR_PLUGIN]?: string };
+
+export function errorPlugin(err: unknown): string | undefined {
+  return typeof err === 'object' && err !== null ? (err as Tagged)[ERROR_PLUGIN] : undefined;
+}
+
+function tag(err: unknown, name: string): never {
+  if (typeof err === 'object' && err !== null && (err as Tagged)[ERROR_PLUGIN] === undefined) {
+    (err as Tagged)[ERROR_PLUGIN] = name;
+    if (err instanceof DnsError) err.plugin ??= name;
+  }
+  throw err;
+}
+
+/** Falling off the end of the chain is a server misconfiguration, answered SERVFAIL. */
+function endOfChain(): never {
+  throw new DnsError(Rcode.SERVFAIL, 'no next plugin found');
+}
+
+export function compose(links: readonly ChainLink[]): Chain {
+  const steps = links.filter((l) => l.handler.serve !== undefined);
+  return (req) => {
+    const dispatch = (i: number): Reply | Promise<Reply> => {
+      if (i === steps.length) return endOfChain();
+      const { name, handler } = steps[i]!;
+      const next: Next = () => dispatch(i + 1);
+      let result: Reply | Promise<Reply>;
+      try {
+        result = handler.serve!(req, next);
+      } catch (err) {
+        return tag(err, name);
+      }
+      return result instanceof Promise ? result.catch((err: unknown) => tag(err, name)) : result;
+    };
+    return dispatch(0);
+  };
+}

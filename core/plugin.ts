@@ -1,0 +1,148 @@
+// The plugin contract: what a plugin author writes (definePlugin) and what a handler sees (Request, Next).
+import type { Directive, ParseContext } from './config/types.js';
+import type { Logger } from './log.js';
+import type { Message, Reply } from './message.js';
+import type { Metrics } from './metrics.js';
+
+export type Transport = 'udp' | 'tcp';
+
+export interface Peer {
+  readonly address: string;
+  readonly port: number;
+}
+
+/** What one query's handlers see. Read-only: a handler never changes the query. */
+export interface Request {
+  /** The query as decoded. */
+  readonly query: Message;
+  /** The question's name, lower-cased, without the trailing dot ('' is the root). */
+  readonly qname: string;
+  /** The question's type name: 'A', 'AAAA', 'SRV', 'TYPE65'... */
+  readonly qtype: string;
+  readonly qclass: string;
+  /** The EDNS DO bit. */
+  readonly do: boolean;
+  readonly cd: boolean;
+  /** The client's UDP buffer size: its EDNS size, or 512 without EDNS. */
+  readonly udpSize: number;
+  /** Did the query carry an OPT record? */
+  readonly edns: boolean;
+  readonly client: Peer & { readonly transport: Transport; readonly family: 4 | 6 };
+  readonly local: Peer;
+  /** The server block zone this query was routed by. */
+  readonly zone: string;
+  /** The listener, as CoreDNS labels it in metrics: 'dns://:53'. */
+  readonly server: string;
+  /** The query's size in bytes on the wire. */
+  readonly size: number;
+  /** performance.now() when the query arrived. */
+  readonly start: number;
+  /** Aborted when the query's deadline passes or the server stops. */
+  readonly signal: AbortSignal;
+  /** Called once the reply has been sent (or dropped): for log, prometheus, errors. */
+  onDone(listener: (done: Done) => void): void;
+}
+
+export interface Done {
+  /** The reply as sent; undefined when the query was dropped. */
+  readonly reply: Reply | undefined;
+  readonly rcode: number;
+  /** Bytes sent. */
+  readonly size: number;
+  readonly truncated: boolean;
+  readonly durationMs: number;
+  /** The plugin that produced the reply, or that threw. */
+  readonly plugin: string | undefined;
+  readonly error?: Error;
+}
+
+/** Runs the rest of the chain. */
+export type Next = () => Reply | Promise<Reply>;
+
+export interface Handler {
+  /** Answers or `return next()`. Omitted by plugins that add no DNS step (health, ready, reload). */
+  serve?(req: Request, next: Next): Reply | Promise<Reply>;
+  /** For the ready plugin: false until the plugin can answer (kubernetes: informers synced). */
+  ready?(): boolean;
+  /** Release sockets, timers and watches; called on shutdown and when a reload replaces the config. */
+  close?(): Promise<void> | void;
+}
+
+/** A DNS error with a chosen rcode (REFUSED, NOTIMP...). NXDOMAIN and NODATA are answers: return them. */
+export class DnsError extends Error {
+  readonly rcode: number;
+  /** Set by the chain: the plugin that threw. */
+  plugin?: string;
+  constructor(rcode: number, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'DnsError';
+    this.rcode = rcode;
+  }
+}
+
+/** A plugin instance in a running server, for plugins that look at the others (ready). */
+export interface PluginInstance {
+  readonly name: string;
+  readonly zones: readonly string[];
+  readonly handler: Handler;
+}
+
+/** What setup() gets besides its options. */
+export interface SetupEnv {
+  /** Logs "plugin/NAME: ...". */
+  readonly logger: Logger;
+  /** The server block's zones, normalised. */
+  readonly zones: readonly string[];
+  /** The folder of the config file, for relative paths. */
+  readonly configDir: string;
+  /** The config file (for reload). */
+  readonly configFile: string;
+  /** The block's listen addresses ('127.0.0.1', port), known at setup. */
+  readonly listen: readonly (Peer & { readonly transport: Transport })[];
+  /** Prometheus metrics (shared by the whole process; a metric is created once by name). */
+  readonly metrics: Metrics;
+  /** Runs after every listener is bound. */
+  onStartup(fn: () => void | Promise<void>): void;
+  /** Runs when the server shuts down, before listeners close (health's lameduck waits here). */
+  onShutdown(fn: () => void | Promise<void>): void;
+  /** Every plugin instance of the server, once all are set up (for ready). */
+  instances(): readonly PluginInstance[];
+  /** Runs a query through the server from the top (zone routing included): ExternalName targets, loop probes. */
+  resolve(query: Message, transport?: Transport): Promise<Reply>;
+  /** The running server's control surface, for reload. */
+  readonly control: ServerControl;
+}
+
+export interface ServerControl {
+  /** Loads the config file again and swaps it in; throws (and keeps the old one) if it is invalid. */
+  reload(): Promise<void>;
+  /** Stops the process the way a fatal plugin error should (loop detected). */
+  fatal(message: string): void;
+}
+
+/** JSON Schema of a plugin's options (validated with ajv). */
+export type JsonSchema = Record<string, unknown>;
+
+export interface PluginDefinition<Options = unknown> {
+  /** The Corefile directive. */
+  readonly name: string;
+  /** JSON Schema of the options; YAML configs are validated by it directly, Corefile ones after parse(). */
+  readonly schema: JsonSchema;
+  /** Corefile directive → options; throws ConfigError at a token's position. */
+  parse(directive: Directive, ctx: ParseContext): Options;
+  /** Options → handler. */
+  setup(options: Options, env: SetupEnv): Handler | Promise<Handler>;
+  /** At most once per server block (CoreDNS's ErrOnce). Default true. */
+  readonly once?: boolean;
+  /** External plugins: run just before (or after) this built-in. */
+  readonly before?: string;
+  readonly after?: string;
+}
+
+/** Declares a plugin, inferring its options type. */
+export function definePlugin<Options>(def: PluginDefinition<Options>): PluginDefinition<Options> {
+  return def;
+}
+
+/** A definition with its options type erased, as the registry keeps them. */
+export type AnyPlugin = PluginDefinition<never> | PluginDefinition<unknown>;

@@ -1,0 +1,104 @@
+// The test kit for plugin authors: records from zone-file text, requests without sockets, stub next().
+import { makeQuery, makeReply, trimDot, type Edns, type Message, type Reply, type ResourceRecord } from './message.js';
+import type { Done, Next, Request, Transport } from './plugin.js';
+
+/**
+ * A record from zone-file text: rr`db.default.svc.cluster.local. 5 IN A 10.0.0.1`.
+ * Supports A AAAA CNAME NS PTR DNAME SRV MX TXT SOA HINFO; the TTL and class may be omitted (3600, IN).
+ */
+export function rr(strings: TemplateStringsArray | string, ...values: unknown[]): ResourceRecord {
+  const text = typeof strings === 'string' ? strings : String.raw({ raw: strings }, ...values);
+  const fields = text.trim().match(/"[^"]*"|\S+/g) ?? [];
+  const name = trimDot(fields.shift() ?? '');
+  let ttl = 3600;
+  let cls = 'IN';
+  if (/^\d+$/.test(fields[0] ?? '')) ttl = Number(fields.shift());
+  if (['IN', 'CH', 'HS'].includes((fields[0] ?? '').toUpperCase())) cls = fields.shift()!.toUpperCase();
+  const type = (fields.shift() ?? '').toUpperCase();
+  const f = fields;
+  const h = { name, ttl, class: cls };
+  switch (type) {
+    case 'A': case 'AAAA': return { ...h, type, data: f[0]! };
+    case 'CNAME': case 'NS': case 'PTR': case 'DNAME': return { ...h, type, data: trimDot(f[0]!) };
+    case 'SRV': return { ...h, type, data: { priority: Number(f[0]), weight: Number(f[1]), port: Number(f[2]), target: trimDot(f[3]!) } };
+    case 'MX': return { ...h, type, data: { preference: Number(f[0]), exchange: trimDot(f[1]!) } };
+    case 'TXT': return { ...h, type, data: f.map((s) => s.replace(/^"|"$/g, '')) };
+    case 'HINFO': return { ...h, type, data: { cpu: f[0]!.replace(/^"|"$/g, ''), os: f[1]!.replace(/^"|"$/g, '') } };
+    case 'SOA': return {
+      ...h, type,
+      data: { mname: trimDot(f[0]!), rname: trimDot(f[1]!), serial: Number(f[2]), refresh: Number(f[3]), retry: Number(f[4]), expire: Number(f[5]), minimum: Number(f[6]) },
+    };
+    default: throw new Error(`rr: unsupported type '${type}' in: ${text}`);
+  }
+}
+
+/** The zone-file text of a record (for readable assertions). */
+export function rrText(r: ResourceRecord): string {
+  const name = `${r.name}.`;
+  const head = `${name} ${r.ttl} ${r.class ?? 'IN'}`;
+  switch (r.type) {
+    case 'A': case 'AAAA': return `${head} ${r.type} ${r.data}`;
+    case 'CNAME': case 'NS': case 'PTR': case 'DNAME': return `${head} ${r.type} ${r.data}.`;
+    case 'SRV': return `${head} SRV ${r.data.priority} ${r.data.weight} ${r.data.port} ${r.data.target}.`;
+    case 'MX': return `${head} MX ${r.data.preference} ${r.data.exchange}.`;
+    case 'TXT': return `${head} TXT ${r.data.map((s) => `"${s}"`).join(' ')}`;
+    case 'HINFO': return `${head} HINFO "${r.data.cpu}" "${r.data.os}"`;
+    case 'SOA': {
+      const d = r.data;
+      return `${head} SOA ${d.mname}. ${d.rname}. ${d.serial} ${d.refresh} ${d.retry} ${d.expire} ${d.minimum}`;
+    }
+    case 'OPAQUE': return `${head} ${r.rrtype} \\# ${r.data.length}`;
+  }
+}
+
+export interface TestRequestOptions {
+  transport?: Transport;
+  clientAddress?: string;
+  clientPort?: number;
+  zone?: string;
+  do?: boolean;
+  cd?: boolean;
+  edns?: Edns;
+  id?: number;
+  signal?: AbortSignal;
+}
+
+/** A Request for calling a handler directly, without a server. `done` collects onDone listeners to fire by hand. */
+export function makeRequest(name: string, type = 'A', opts: TestRequestOptions = {}): Request & { finish(done: Done): void } {
+  const edns = opts.edns ?? (opts.do ? { udpSize: 1232, do: true, version: 0 } : undefined);
+  const query: Message = makeQuery(name, type, { ...(opts.id !== undefined ? { id: opts.id } : {}), cd: opts.cd ?? false, ...(edns ? { edns } : {}) });
+  const listeners: ((d: Done) => void)[] = [];
+  const address = opts.clientAddress ?? '127.0.0.1';
+  return {
+    query,
+    qname: trimDot(name).toLowerCase(),
+    qtype: type,
+    qclass: 'IN',
+    do: edns?.do ?? false,
+    cd: opts.cd ?? false,
+    udpSize: edns ? Math.max(512, edns.udpSize) : 512,
+    edns: edns !== undefined,
+    client: { address, port: opts.clientPort ?? 53000, transport: opts.transport ?? 'udp', family: address.includes(':') ? 6 : 4 },
+    local: { address: '127.0.0.1', port: 53 },
+    zone: opts.zone ?? '',
+    server: 'dns://:53',
+    size: 40,
+    start: performance.now(),
+    signal: opts.signal ?? new AbortController().signal,
+    onDone: (l) => void listeners.push(l),
+    finish: (d) => listeners.forEach((l) => l(d)),
+  };
+}
+
+/** A next() for `req` that answers with `reply` (default: NXDOMAIN) and counts its calls. */
+export function stubNext(req: Request, reply?: Reply | ((req: Request) => Reply | Promise<Reply>)): Next & { calls: number } {
+  const fn = Object.assign(
+    () => {
+      fn.calls++;
+      if (reply === undefined) return makeReply(req.query, { rcode: 3 });
+      return typeof reply === 'function' ? reply(req) : reply;
+    },
+    { calls: 0 },
+  );
+  return fn;
+}

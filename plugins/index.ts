@@ -1,0 +1,12 @@
+// The built-in plugins. Execution order is core/registry.ts's EXECUTION_ORDER, not this list's.
+import type { AnyPlugin } from '../core/plugin.js';
+import { EXECUTION_ORDER } from '../core/registry.js';
+
+const plugins: AnyPlugin[] = [
+  // one line per built-in plugin, e.g.: hosts,
+];
+
+/** The built-ins sorted into execution order. */
+export const builtinPlugins: readonly AnyPlugin[] = [...plugins].sort(
+  (a, b) => EXECUTION_ORDER.indexOf(a.name as never) - EXECUTION_ORDER.indexOf(b.name as never),
+);
