@@ -25,6 +25,9 @@ function tag(err: unknown, name: string): never {
   throw err;
 }
 
+/** The innermost plugin that returned a reply (for the `plugin` label of coredns_dns_responses_total). */
+type Producer = { producer?: string };
+
 /** Falling off the end of the chain is a server misconfiguration, answered SERVFAIL. */
 function endOfChain(): never {
   throw new DnsError(Rcode.SERVFAIL, 'no next plugin found');
@@ -43,7 +46,14 @@ export function compose(links: readonly ChainLink[]): Chain {
       } catch (err) {
         return tag(err, name);
       }
-      return result instanceof Promise ? result.catch((err: unknown) => tag(err, name)) : result;
+      if (!(result instanceof Promise)) {
+        (req as Producer).producer ??= name;
+        return result;
+      }
+      return result.then((reply) => {
+        (req as Producer).producer ??= name;
+        return reply;
+      }, (err: unknown) => tag(err, name));
     };
     return dispatch(0);
   };

@@ -119,7 +119,10 @@ export interface Message {
   readonly edns?: Edns;
 }
 
-/** A reply already in wire form (a cache hit, an upstream's answer). The server patches ID and flags. */
+/**
+ * A reply already in wire form (a cache hit, an upstream's answer). The server patches ID, flags, the
+ * question's case and the OPT record in these bytes in place: make a new WireReply for every reply.
+ */
 export class WireReply {
   readonly wire: Uint8Array;
   #decoded: Message | undefined;

@@ -97,6 +97,8 @@ export interface SetupEnv {
   readonly configDir: string;
   /** The config file (for reload). */
   readonly configFile: string;
+  /** Every file the config was read from (the file and its imports), for reload's checksum. */
+  readonly configFiles: readonly string[];
   /** The block's listen addresses ('127.0.0.1', port), known at setup. */
   readonly listen: readonly (Peer & { readonly transport: Transport })[];
   /** Prometheus metrics (shared by the whole process; a metric is created once by name). */

@@ -1,0 +1,138 @@
+// UDP and TCP sockets for one address:port. They hand each query's bytes to the server and send back
+// what it returns; TCP frames (2-byte length prefix) are reassembled across reads and answered as
+// they finish, so several queries on one connection may interleave.
+import dgram from 'node:dgram';
+import net from 'node:net';
+import type { Peer, Transport } from './plugin.js';
+
+export type ClientInfo = Peer & { transport: Transport; family: 4 | 6 };
+export type QueryHandler = (wire: Buffer, client: ClientInfo, local: Peer) => Buffer | undefined | Promise<Buffer | undefined>;
+
+export interface ListenerLimits {
+  /** Idle TCP connections are closed after this long. */
+  tcpIdleMs: number;
+  /** New TCP connections beyond this are refused. */
+  maxTcpConnections: number;
+  /** Queries in flight per TCP connection before reading pauses. */
+  maxTcpPipeline: number;
+}
+
+export const DEFAULT_LIMITS: ListenerLimits = { tcpIdleMs: 10_000, maxTcpConnections: 1000, maxTcpPipeline: 128 };
+
+export class Listener {
+  udp: dgram.Socket | undefined;
+  tcp: net.Server | undefined;
+  readonly connections = new Set<net.Socket>();
+  port = 0;
+  /** False once shutdown begins: new datagrams and connections are ignored while in-flight ones finish. */
+  accepting = true;
+
+  constructor(readonly address: string, private handler: QueryHandler, private readonly limits: ListenerLimits = DEFAULT_LIMITS) {}
+
+  /** Replaces the handler (a reload keeps the sockets). */
+  setHandler(handler: QueryHandler): void {
+    this.handler = handler;
+  }
+
+  /** Binds UDP then TCP on the same port (port 0: UDP picks, TCP follows). */
+  async listen(port: number): Promise<void> {
+    const family = net.isIPv6(this.address) ? 6 : 4;
+    const udp = dgram.createSocket({ type: family === 6 ? 'udp6' : 'udp4' });
+    await new Promise<void>((resolve, reject) => {
+      udp.once('error', reject);
+      udp.bind(port, this.address, () => {
+        udp.off('error', reject);
+        resolve();
+      });
+    });
+    this.udp = udp;
+    this.port = udp.address().port;
+    const local: Peer = { address: this.address, port: this.port };
+    udp.on('error', () => { /* ICMP errors for a vanished client: nothing to do */ });
+    udp.on('message', (msg, rinfo) => this.#onDatagram(udp, msg, rinfo, local));
+
+    const tcp = net.createServer((socket) => (this.accepting ? this.#onConnection(socket, local) : socket.destroy()));
+    tcp.maxConnections = this.limits.maxTcpConnections;
+    try {
+      await new Promise<void>((resolve, reject) => {
+        tcp.once('error', reject);
+        tcp.listen({ port: this.port, host: this.address, exclusive: true }, () => {
+          tcp.off('error', reject);
+          resolve();
+        });
+      });
+    } catch (err) {
+      udp.close();
+      this.udp = undefined;
+      throw err;
+    }
+    tcp.on('error', () => { /* accept errors (EMFILE) must not kill the process */ });
+    this.tcp = tcp;
+  }
+
+  #onDatagram(udp: dgram.Socket, msg: Buffer, rinfo: dgram.RemoteInfo, local: Peer): void {
+    if (!this.accepting) return;
+    const client: ClientInfo = { address: rinfo.address, port: rinfo.port, transport: 'udp', family: rinfo.family === 'IPv6' ? 6 : 4 };
+    const out = this.handler(msg, client, local);
+    if (out instanceof Promise) {
+      out.then((wire) => wire && this.udp && udp.send(wire, rinfo.port, rinfo.address), () => {});
+    } else if (out) {
+      udp.send(out, rinfo.port, rinfo.address);
+    }
+  }
+
+  #onConnection(socket: net.Socket, local: Peer): void {
+    this.connections.add(socket);
+    socket.setNoDelay(true);
+    socket.setTimeout(this.limits.tcpIdleMs, () => socket.destroy());
+    const client: ClientInfo = {
+      address: socket.remoteAddress ?? '', port: socket.remotePort ?? 0, transport: 'tcp', family: socket.remoteFamily === 'IPv6' ? 6 : 4,
+    };
+    let pending = Buffer.alloc(0);
+    let inFlight = 0;
+    const send = (wire: Buffer | undefined): void => {
+      inFlight--;
+      if (socket.isPaused() && inFlight < this.limits.maxTcpPipeline) socket.resume();
+      if (!wire || socket.destroyed) return;
+      const frame = Buffer.allocUnsafe(2 + wire.length);
+      frame.writeUInt16BE(wire.length, 0);
+      wire.copy(frame, 2);
+      socket.write(frame);
+    };
+    socket.on('data', (chunk) => {
+      pending = pending.length === 0 ? chunk : Buffer.concat([pending, chunk]);
+      while (pending.length >= 2) {
+        const len = pending.readUInt16BE(0);
+        if (pending.length < 2 + len) break;
+        const wire = pending.subarray(2, 2 + len);
+        pending = pending.subarray(2 + len);
+        inFlight++;
+        const out = this.handler(wire, client, local);
+        if (out instanceof Promise) out.then(send, () => send(undefined));
+        else send(out);
+      }
+      if (inFlight >= this.limits.maxTcpPipeline) socket.pause();
+    });
+    socket.on('error', () => socket.destroy());
+    socket.on('close', () => this.connections.delete(socket));
+  }
+
+  /** Stops taking new queries; the sockets stay open so that in-flight answers can still be sent. */
+  stopAccepting(): void {
+    this.accepting = false;
+    this.tcp?.close();
+  }
+
+  /** Closes the UDP socket and every TCP connection. */
+  async close(): Promise<void> {
+    this.accepting = false;
+    const udp = this.udp;
+    this.udp = undefined;
+    if (udp) await new Promise<void>((r) => udp.close(() => r()));
+    const tcp = this.tcp;
+    this.tcp = undefined;
+    for (const c of this.connections) c.destroy();
+    this.connections.clear();
+    if (tcp?.listening) await new Promise<void>((r) => tcp.close(() => r()));
+  }
+}

@@ -1,0 +1,102 @@
+// The finishing step of the query path: a handler's Reply becomes the bytes sent to this client.
+// ID, RD, CD and the question come from the query; EDNS is answered with our buffer size; a UDP
+// answer over the client's limit is truncated with TC=1.
+import { Rcode, WireReply, type Edns, type Message, type Reply } from './message.js';
+import { encodeMessage, scanMessage } from './wire.js';
+
+export interface ReplyTarget {
+  readonly query: Message;
+  /** Raw bytes of the query (for copying the question's exact case), when it came from the wire. */
+  readonly queryWire?: Buffer;
+  readonly questionEnd?: number;
+  /** Largest reply allowed: the client's UDP size (bounded by ours) or 65535 over TCP. */
+  readonly maxSize: number;
+  /** Our EDNS buffer size, advertised in the OPT we send. */
+  readonly ednsSize: number;
+}
+
+export interface Finished {
+  readonly wire: Buffer;
+  readonly rcode: number;
+  readonly truncated: boolean;
+}
+
+function ourEdns(query: Message, ednsSize: number): Edns | undefined {
+  return query.edns ? { udpSize: ednsSize, do: query.edns.do, version: 0 } : undefined;
+}
+
+export function finishMessage(reply: Message, t: ReplyTarget): Finished {
+  const q = t.query;
+  const edns = ourEdns(q, t.ednsSize);
+  const out: Message = {
+    ...reply,
+    id: q.id, qr: true, opcode: q.opcode, rd: q.rd, cd: q.cd,
+    question: q.question,
+    ...(edns ? { edns } : { edns: undefined }),
+  };
+  const wire = encodeMessage(out, { maxSize: t.maxSize });
+  return { wire, rcode: reply.rcode, truncated: (wire[2]! & 0x02) !== 0 };
+}
+
+/** A wire reply: patched in place (its bytes are made for this one reply), or re-encoded when it must shrink. */
+export function finishWire(reply: WireReply, t: ReplyTarget): Finished {
+  const q = t.query;
+  let wire = Buffer.from(reply.wire.buffer, reply.wire.byteOffset, reply.wire.byteLength);
+  let scan;
+  try {
+    scan = scanMessage(wire);
+  } catch {
+    // A plugin handed us bytes we cannot walk: do not pass them on.
+    return finishMessage({ ...q, qr: true, rcode: Rcode.SERVFAIL, answer: [], authority: [], additional: [] }, t);
+  }
+  wire.writeUInt16BE(q.id, 0);
+  wire[2] = (wire[2]! & ~0x01) | 0x80 | (q.rd ? 0x01 : 0);
+  wire[3] = (wire[3]! & ~0x10) | (q.cd ? 0x10 : 0);
+  if (t.queryWire && t.questionEnd === scan.questionEnd && sameQuestion(wire, t.queryWire, t.questionEnd)) {
+    t.queryWire.copy(wire, 12, 12, t.questionEnd);
+  }
+  // Replace whatever OPT the reply has with ours (or none, for a client without EDNS).
+  if (scan.optAt !== undefined) {
+    if (!optIsLast(wire, scan.optAt)) return finishMessage(reply.message(), t);
+    wire = wire.subarray(0, scan.optAt);
+    wire.writeUInt16BE(scan.counts[3] - 1, 10);
+  }
+  const edns = ourEdns(q, t.ednsSize);
+  if (edns) {
+    const opt = Buffer.alloc(11);
+    opt.writeUInt16BE(41, 1);
+    opt.writeUInt16BE(edns.udpSize, 3);
+    if (edns.do) opt[7] = 0x80;
+    wire = Buffer.concat([wire, opt]);
+    wire.writeUInt16BE(wire.readUInt16BE(10) + 1, 10);
+  }
+  if (wire.length > t.maxSize) return finishMessage(reply.message(), t);
+  return { wire, rcode: scan.rcode, truncated: (wire[2]! & 0x02) !== 0 };
+}
+
+export function finishReply(reply: Reply, t: ReplyTarget): Finished {
+  return reply instanceof WireReply ? finishWire(reply, t) : finishMessage(reply, t);
+}
+
+function sameQuestion(a: Buffer, b: Buffer, end: number): boolean {
+  for (let i = 12; i < end; i++) {
+    const x = a[i]!;
+    const y = b[i]!;
+    if (x !== y && (x | 0x20) !== (y | 0x20)) return false;
+  }
+  return true;
+}
+
+function optIsLast(wire: Buffer, optAt: number): boolean {
+  // OPT: root name (1) + type, class, ttl (8) + rdlength (2) + rdata.
+  return optAt + 11 + wire.readUInt16BE(optAt + 9) === wire.length;
+}
+
+/** An error reply made from nothing but a readable header (FORMERR, NOTIMP for what we cannot decode). */
+export function headerOnlyReply(queryWire: Buffer, rcode: number): Buffer {
+  const out = Buffer.alloc(12);
+  queryWire.copy(out, 0, 0, 4);
+  out[2] = 0x80 | (queryWire[2]! & 0x79); // QR, keep opcode and RD
+  out[3] = rcode & 0x0f;
+  return out;
+}

@@ -1,0 +1,420 @@
+// The DNS server: listeners, zone routing, the query path (read #handle top to bottom), reload and shutdown.
+import { compose, errorPlugin, type Chain } from './chain.js';
+import type { Config, ServerBlockConfig } from './config/types.js';
+import { ConfigError } from './config/errors.js';
+import { DEFAULT_LIMITS, Listener, type ClientInfo, type ListenerLimits } from './listeners.js';
+import { createLogger, RateLimitedLog, type Logger } from './log.js';
+import { decodeMessage, fqdn, makeErrorReply, Rcode, WireError, type Message, type Reply } from './message.js';
+import { createMetrics, type Metrics } from './metrics.js';
+import { DnsError, type Handler, type Peer, type PluginInstance, type ServerControl, type SetupEnv, type Transport } from './plugin.js';
+import type { Registry } from './registry.js';
+import { QueryRequest, type SignalOwner } from './request.js';
+import { finishMessage, finishReply, headerOnlyReply, type Finished } from './respond.js';
+import { checkHeader, HeaderCheck, messageFromParsed, parseQuery } from './wire.js';
+import path from 'node:path';
+
+export interface ServerOptions {
+  readonly config: Config;
+  readonly registry: Registry;
+  readonly logger?: Logger;
+  /** Port for keys that name none (CoreDNS's -dns.port); default 53. */
+  readonly defaultPort?: number;
+  readonly metrics?: Metrics;
+  /** Our EDNS buffer size (advertised, and the largest UDP answer we send); default 1232. */
+  readonly ednsSize?: number;
+  /** A query's deadline (its AbortSignal fires then); default 5 s. */
+  readonly deadlineMs?: number;
+  readonly limits?: Partial<ListenerLimits>;
+  /** Reads the config again, for the reload plugin. */
+  readonly loadConfig?: () => Config | Promise<Config>;
+  /** What a fatal plugin error does (loop detected); default: log and exit(1). */
+  readonly onFatal?: (message: string) => void;
+}
+
+/** One server block as running: its zones and its chain. */
+interface Block {
+  readonly label: string;
+  readonly zones: readonly string[];
+  readonly chain: Chain;
+}
+
+/** Everything one config built: routing tables per listener and the plugin instances. A reload makes a new one. */
+interface Generation {
+  readonly routes: Map<string, Map<string, Block>>;
+  readonly instances: PluginInstance[];
+  readonly startup: (() => void | Promise<void>)[];
+  readonly shutdown: (() => void | Promise<void>)[];
+  readonly listenAddresses: Map<string, { address: string; port: number }>;
+  inflight: number;
+  drained?: () => void;
+}
+
+const ANY_ADDRESS = '::';
+
+export class DnsServer implements SignalOwner {
+  readonly logger: Logger;
+  readonly metrics: Metrics;
+  readonly deadlineMs: number;
+  readonly #opts: ServerOptions;
+  readonly #listeners = new Map<string, Listener>();
+  readonly #controllers = new Set<AbortController>();
+  readonly #errorLog = new RateLimitedLog(5000);
+  readonly #ednsSize: number;
+  #gen!: Generation;
+  #closing = false;
+  #panics;
+
+  private constructor(opts: ServerOptions) {
+    this.#opts = opts;
+    this.logger = opts.logger ?? createLogger();
+    this.metrics = opts.metrics ?? createMetrics();
+    this.deadlineMs = opts.deadlineMs ?? 5000;
+    this.#ednsSize = opts.ednsSize ?? 1232;
+    this.#panics = this.metrics.counter('coredns_panics_total', 'A metrics that counts the number of panics.');
+  }
+
+  /** Sets up every plugin, binds every listener, then runs the plugins' startup hooks. */
+  static async start(opts: ServerOptions): Promise<DnsServer> {
+    const server = new DnsServer(opts);
+    server.#gen = await server.#build(opts.config);
+    try {
+      await server.#bindListeners(server.#gen);
+      for (const hook of server.#gen.startup) await hook();
+    } catch (err) {
+      await server.close();
+      throw err;
+    }
+    return server;
+  }
+
+  /** The bound listeners (port 0 resolved), for tests and logs. */
+  addresses(): { address: string; port: number }[] {
+    return [...this.#listeners.values()].map((l) => ({ address: l.address, port: l.port }));
+  }
+
+  // ---- the query path ----
+
+  #handle(listenerKey: string, wire: Buffer, client: ClientInfo, local: Peer): Buffer | undefined | Promise<Buffer | undefined> {
+    const start = performance.now();
+    switch (checkHeader(wire)) {
+      case HeaderCheck.Drop: return undefined;
+      case HeaderCheck.FormErr: return headerOnlyReply(wire, Rcode.FORMERR);
+      case HeaderCheck.NotImp: return headerOnlyReply(wire, Rcode.NOTIMP);
+      case HeaderCheck.Ok: break;
+    }
+    const parsed = parseQuery(wire);
+    let query: Message;
+    if (parsed) {
+      query = messageFromParsed(parsed);
+    } else {
+      try {
+        query = decodeMessage(wire);
+      } catch (err) {
+        if (err instanceof WireError) return headerOnlyReply(wire, Rcode.FORMERR);
+        throw err;
+      }
+      if (query.question.length !== 1) return headerOnlyReply(wire, Rcode.FORMERR);
+    }
+    const q = query.question[0]!;
+    const req = new QueryRequest({
+      query, qname: q.name.toLowerCase(), qtype: q.type, qclass: q.class, client, local,
+      server: `dns://:${local.port}`, size: wire.length, start,
+    }, this);
+    const target = {
+      query, queryWire: wire, questionEnd: parsed?.questionEnd,
+      maxSize: client.transport === 'udp' ? Math.min(req.udpSize, Math.max(512, this.#ednsSize)) : 65535,
+      ednsSize: this.#ednsSize,
+    };
+    if (query.edns && query.edns.version > 0) return this.#send(req, makeErrorReply(query, Rcode.BADVERS), target);
+
+    const gen = this.#gen;
+    const block = route(gen.routes.get(listenerKey), req.qname);
+    if (!block || req.qclass !== 'IN') return this.#send(req, makeErrorReply(query, Rcode.REFUSED), target);
+    req.zone = block.zone;
+
+    let result: Reply | Promise<Reply>;
+    try {
+      result = block.block.chain(req);
+    } catch (err) {
+      return this.#send(req, this.#errorReply(req, err), target, err as Error);
+    }
+    if (!(result instanceof Promise)) return this.#send(req, result, target);
+    gen.inflight++;
+    return result.then(
+      (reply) => this.#send(req, reply, target),
+      (err: unknown) => this.#send(req, this.#errorReply(req, err), target, err as Error),
+    ).finally(() => {
+      if (--gen.inflight === 0) gen.drained?.();
+    });
+  }
+
+  #send(req: QueryRequest, reply: Reply, target: Parameters<typeof finishReply>[1], error?: Error): Buffer {
+    let out: Finished;
+    try {
+      out = finishReply(reply, target);
+    } catch (err) {
+      // A record the encoder cannot write (a bad label from a plugin) is that plugin's error.
+      error = err as Error;
+      out = finishMessage(makeErrorReply(req.query, Rcode.SERVFAIL), target);
+      this.#logError(req, err);
+    }
+    req.finish({
+      reply, rcode: out.rcode, size: out.wire.length, truncated: out.truncated,
+      durationMs: performance.now() - req.start, plugin: error ? errorPlugin(error) : req.producer,
+      ...(error ? { error } : {}),
+    });
+    return out.wire;
+  }
+
+  #errorReply(req: QueryRequest, err: unknown): Message {
+    if (err instanceof DnsError && err.rcode !== Rcode.SERVFAIL) return makeErrorReply(req.query, err.rcode);
+    if (!(err instanceof DnsError)) this.#panics.inc();
+    this.#logError(req, err);
+    return makeErrorReply(req.query, Rcode.SERVFAIL);
+  }
+
+  #logError(req: QueryRequest, err: unknown): void {
+    const plugin = errorPlugin(err) ?? 'core';
+    const message = err instanceof Error ? err.message : String(err);
+    const line = this.#errorLog.line(plugin, `plugin/${plugin}: ${fqdn(req.qname)} ${req.qtype}: ${message}`);
+    if (line) this.logger.error(line);
+  }
+
+  // ---- building a config ----
+
+  async #build(config: Config): Promise<Generation> {
+    const gen: Generation = {
+      routes: new Map(), instances: [], startup: [], shutdown: [], listenAddresses: new Map(), inflight: 0,
+    };
+    const defaultPort = this.#opts.defaultPort ?? 53;
+    try {
+      for (const blockConfig of config.servers) {
+        const listenKeys = listenKeysOf(blockConfig, defaultPort);
+        const block = await this.#setupBlock(blockConfig, config, gen, listenKeys);
+        for (const [key, zones] of listenKeys) {
+          let table = gen.routes.get(key);
+          if (!table) gen.routes.set(key, (table = new Map()));
+          for (const zone of zones) {
+            if (table.has(zone)) throw new ConfigError(blockConfig.pos, undefined, `zone '${fqdn(zone)}' is defined twice on ${key}`, 'ERR_DUPLICATE');
+            table.set(zone, block);
+          }
+        }
+      }
+    } catch (err) {
+      await closeInstances(gen.instances, this.logger);
+      throw err;
+    }
+    return gen;
+  }
+
+  async #setupBlock(blockConfig: ServerBlockConfig, config: Config, gen: Generation, listenKeys: Map<string, string[]>): Promise<Block> {
+    const zones = [...new Set(blockConfig.keys.map((k) => k.zone))];
+    const label = blockConfig.keys.map((k) => `${fqdn(k.zone)}:${k.port ?? this.#opts.defaultPort ?? 53}`).join(' ');
+    const listen: (Peer & { transport: Transport })[] = [];
+    for (const key of listenKeys.keys()) {
+      const [address, port] = splitListenKey(key);
+      listen.push({ address, port, transport: 'udp' });
+    }
+    gen.listenAddresses.set(label, listen[0] ?? { address: '127.0.0.1', port: 53 });
+    const links: { name: string; handler: Handler }[] = [];
+    for (const entry of blockConfig.plugins) {
+      const plugin = this.#opts.registry.get(entry.name);
+      if (!plugin) throw new ConfigError(entry.pos, entry.name, 'plugin is not registered', 'ERR_UNKNOWN_DIRECTIVE');
+      const env = this.#envFor(entry.name, zones, config, gen, listen, [...listenKeys.keys()][0]!);
+      let handler: Handler;
+      try {
+        handler = await (plugin.setup as (o: unknown, e: SetupEnv) => Handler | Promise<Handler>)(entry.options, env);
+      } catch (err) {
+        if (err instanceof ConfigError) throw err;
+        throw new ConfigError(entry.pos, entry.name, (err as Error).message, 'ERR_BAD_VALUE');
+      }
+      links.push({ name: entry.name, handler });
+      gen.instances.push({ name: entry.name, zones, handler });
+    }
+    this.logger.info(`${label} chain: ${links.filter((l) => l.handler.serve).map((l) => l.name).join(' -> ') || '(empty)'}`);
+    return { label, zones, chain: compose(links) };
+  }
+
+  #envFor(name: string, zones: string[], config: Config, gen: Generation, listen: (Peer & { transport: Transport })[], listenKey: string): SetupEnv {
+    const control: ServerControl = {
+      reload: () => this.reloadFromSource(),
+      fatal: (message) => (this.#opts.onFatal ?? defaultFatal(this.logger))(message),
+    };
+    return {
+      logger: this.logger.child(name),
+      zones,
+      configDir: path.dirname(config.file),
+      configFile: config.file,
+      configFiles: config.files,
+      listen,
+      metrics: this.metrics,
+      onStartup: (fn) => void gen.startup.push(fn),
+      onShutdown: (fn) => void gen.shutdown.push(fn),
+      instances: () => gen.instances,
+      resolve: (query, transport = 'udp') => this.resolve(listenKey, query, transport),
+      control,
+    };
+  }
+
+  /** Runs a query through routing and the chain of `listenKey`'s blocks, without sockets. */
+  async resolve(listenKey: string, query: Message, transport: Transport = 'udp'): Promise<Reply> {
+    const q = query.question[0];
+    if (!q) return makeErrorReply(query, Rcode.FORMERR);
+    const [address, port] = splitListenKey(listenKey);
+    const req = new QueryRequest({
+      query, qname: q.name.toLowerCase(), qtype: q.type, qclass: q.class,
+      client: { address: '127.0.0.1', port: 0, transport, family: 4 }, local: { address, port },
+      server: `dns://:${port}`, size: 0, start: performance.now(),
+    }, this);
+    const block = route(this.#gen.routes.get(listenKey), req.qname);
+    if (!block) return makeErrorReply(query, Rcode.REFUSED);
+    req.zone = block.zone;
+    try {
+      return await block.block.chain(req);
+    } catch (err) {
+      return this.#errorReply(req, err);
+    }
+  }
+
+  async #bindListeners(gen: Generation): Promise<void> {
+    for (const key of gen.routes.keys()) {
+      if (this.#listeners.has(key)) continue;
+      const [address, port] = splitListenKey(key);
+      const listener = new Listener(address, (wire, client, local) => this.#handle(key, wire, client, local), { ...DEFAULT_LIMITS, ...this.#opts.limits });
+      try {
+        await listener.listen(port);
+      } catch (err) {
+        const code = (err as NodeJS.ErrnoException).code;
+        if (address === ANY_ADDRESS && (code === 'EAFNOSUPPORT' || code === 'EADDRNOTAVAIL')) {
+          // No IPv6 on this host: fall back to all IPv4 addresses.
+          const v4 = new Listener('0.0.0.0', (wire, client, local) => this.#handle(key, wire, client, local), { ...DEFAULT_LIMITS, ...this.#opts.limits });
+          await v4.listen(port);
+          this.#listeners.set(key, v4);
+          continue;
+        }
+        const why = code === 'EADDRINUSE' ? 'address already in use' : code === 'EACCES' ? 'permission denied (ports below 1024 need root or CAP_NET_BIND_SERVICE)' : (err as Error).message;
+        throw new Error(`listen on ${address}:${port}: ${why}`, { cause: err });
+      }
+      this.#listeners.set(key, listener);
+      // Port 0 resolves now: the blocks' `listen` lists should show the real port.
+      for (const listen of gen.listenAddresses.values()) if (listen.port === 0) listen.port = listener.port;
+    }
+  }
+
+  // ---- reload and shutdown ----
+
+  /** Reads the config again (ServerOptions.loadConfig) and swaps it in. */
+  async reloadFromSource(): Promise<void> {
+    if (!this.#opts.loadConfig) throw new Error('this server was not given a way to read its config again');
+    await this.reload(await this.#opts.loadConfig());
+  }
+
+  /**
+   * Swaps in a new config without dropping queries: listeners whose address is unchanged are kept,
+   * new ones bound, removed ones closed; the old plugins close once their in-flight queries finish.
+   * If the new config fails to set up, the old one keeps serving and the error is thrown.
+   */
+  async reload(config: Config): Promise<void> {
+    const next = await this.#build(config);
+    try {
+      await this.#bindListeners(next);
+    } catch (err) {
+      await closeInstances(next.instances, this.logger);
+      throw err;
+    }
+    const old = this.#gen;
+    this.#gen = next;
+    for (const [key, listener] of this.#listeners) {
+      if (!next.routes.has(key)) {
+        this.#listeners.delete(key);
+        void listener.close();
+      }
+    }
+    for (const hook of next.startup) await hook();
+    void this.#drain(old).then(() => closeInstances(old.instances, this.logger));
+    this.logger.info(`reloaded ${config.file}`);
+  }
+
+  #drain(gen: Generation): Promise<void> {
+    if (gen.inflight === 0) return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, this.deadlineMs);
+      gen.drained = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
+  }
+
+  /** Graceful stop: shutdown hooks (lameduck), stop accepting, finish in-flight queries, close everything. */
+  async close(): Promise<void> {
+    if (this.#closing) return;
+    this.#closing = true;
+    const gen = this.#gen;
+    if (gen) await Promise.allSettled(gen.shutdown.map((fn) => fn()));
+    for (const l of this.#listeners.values()) l.stopAccepting();
+    if (gen) await this.#drain(gen);
+    for (const c of this.#controllers) c.abort(new Error('server shutting down'));
+    await Promise.all([...this.#listeners.values()].map((l) => l.close()));
+    this.#listeners.clear();
+    if (gen) await closeInstances(gen.instances, this.logger);
+  }
+
+  // SignalOwner: requests register the controllers they make so shutdown can abort them.
+  track(c: AbortController): void {
+    this.#controllers.add(c);
+  }
+  untrack(c: AbortController): void {
+    this.#controllers.delete(c);
+  }
+}
+
+/** Longest-suffix match, label by label: a map lookup per label of the name. */
+function route(table: Map<string, Block> | undefined, qname: string): { block: Block; zone: string } | undefined {
+  if (!table) return undefined;
+  let name = qname;
+  for (;;) {
+    const block = table.get(name);
+    if (block) return { block, zone: name };
+    if (name === '') return undefined;
+    const dot = name.indexOf('.');
+    name = dot < 0 ? '' : name.slice(dot + 1);
+  }
+}
+
+/** The listeners a block needs ('address|port' → its zones on it). */
+function listenKeysOf(block: ServerBlockConfig, defaultPort: number): Map<string, string[]> {
+  const keys = new Map<string, string[]>();
+  const addresses = block.bind.length > 0 ? block.bind : [ANY_ADDRESS];
+  for (const k of block.keys) {
+    for (const address of addresses) {
+      const key = `${address}|${k.port ?? defaultPort}`;
+      const zones = keys.get(key) ?? [];
+      zones.push(k.zone);
+      keys.set(key, zones);
+    }
+  }
+  return keys;
+}
+
+function splitListenKey(key: string): [string, number] {
+  const bar = key.lastIndexOf('|');
+  return [key.slice(0, bar), Number(key.slice(bar + 1))];
+}
+
+async function closeInstances(instances: readonly PluginInstance[], logger: Logger): Promise<void> {
+  for (const { name, handler } of [...instances].reverse()) {
+    try {
+      await handler.close?.();
+    } catch (err) {
+      logger.error(`plugin/${name}: close: ${(err as Error).message}`);
+    }
+  }
+}
+
+function defaultFatal(logger: Logger): (message: string) => void {
+  return (message) => {
+    logger.raw(`[FATAL] ${message}`);
+    process.exit(1);
+  };
+}
