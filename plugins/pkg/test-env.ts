@@ -22,6 +22,7 @@ export interface TestEnvOptions {
   plugin?: string;
   zones?: string[];
   configFile?: string;
+  configFiles?: string[];
   listen?: (Peer & { transport: Transport })[];
   metrics?: Metrics;
   instances?: () => readonly PluginInstance[];
@@ -40,6 +41,7 @@ export function testEnv(opts: TestEnvOptions = {}): TestEnv {
     zones: opts.zones ?? [''],
     configDir: '/nonexistent',
     configFile: opts.configFile ?? '/nonexistent/Corefile',
+    configFiles: opts.configFiles ?? [opts.configFile ?? '/nonexistent/Corefile'],
     listen: opts.listen ?? [{ address: '127.0.0.1', port: 53, transport: 'udp' }],
     metrics: opts.metrics ?? createMetrics(),
     onStartup: (fn) => void startups.push(fn),
