@@ -1,0 +1,70 @@
+// Validates a plugin's options against its JSON schema (ajv, with defaults filled in), turning the
+// first error into a ConfigError that names the property path and points where the caller says.
+import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import type { AnyPlugin } from '../plugin.js';
+import { ConfigError, type ConfigErrorCode, didYouMean } from './errors.js';
+import type { Position } from './types.js';
+
+// verbose: errors carry their parent schema, for "did you mean" over the known properties.
+const ajv = new Ajv({ useDefaults: true, allErrors: false, strict: false, verbose: true });
+const compiled = new WeakMap<AnyPlugin, ValidateFunction>();
+
+/** A path into the options (`['success', 'ttl']`), and whether the error is about a key rather than a value. */
+export type Locate = (path: readonly (string | number)[], atKey: boolean) => Position;
+
+/** Validates (and fills defaults into) `options`; throws a ConfigError located by `locate`. */
+export function validateOptions(plugin: AnyPlugin, options: unknown, locate: Locate): void {
+  let validate = compiled.get(plugin);
+  if (!validate) {
+    try {
+      validate = ajv.compile(plugin.schema);
+    } catch (err) {
+      throw new Error(`plugin ${plugin.name}: invalid options schema: ${(err as Error).message}`, { cause: err });
+    }
+    compiled.set(plugin, validate);
+  }
+  if (validate(options)) return;
+  const { path, atKey, detail, code } = describe(validate.errors![0]!);
+  throw new ConfigError(locate(path, atKey), plugin.name, detail, code);
+}
+
+interface Described {
+  path: (string | number)[];
+  atKey: boolean;
+  detail: string;
+  code: ConfigErrorCode;
+}
+
+function describe(e: ErrorObject): Described {
+  const path = e.instancePath
+    .split('/')
+    .slice(1)
+    .map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'))
+    .map((s) => (/^\d+$/.test(s) ? Number(s) : s));
+  const params = e.params as Record<string, unknown>;
+  switch (e.keyword) {
+    case 'additionalProperties': {
+      const prop = String(params.additionalProperty);
+      const known = Object.keys((e.parentSchema?.properties as Record<string, unknown> | undefined) ?? {});
+      const guess = didYouMean(prop, known);
+      const where = path.length ? ` in ${pathText(path)}` : '';
+      return { path: [...path, prop], atKey: true, detail: `unknown property '${prop}'${where}${guess ? ` (did you mean '${guess}'?)` : ''}`, code: 'ERR_UNKNOWN_PROPERTY' };
+    }
+    case 'required': {
+      const where = path.length ? ` in ${pathText(path)}` : '';
+      return { path, atKey: false, detail: `missing property '${String(params.missingProperty)}'${where}`, code: 'ERR_SCHEMA' };
+    }
+    case 'enum': {
+      const allowed = (params.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ');
+      return { path, atKey: false, detail: `${pathText(path)} must be one of ${allowed}`, code: 'ERR_SCHEMA' };
+    }
+    default:
+      return { path, atKey: false, detail: `${pathText(path)} ${e.message ?? 'is invalid'}`, code: 'ERR_SCHEMA' };
+  }
+}
+
+/** `success.ttl`, `servers[0]`; the root is "options". */
+export function pathText(path: readonly (string | number)[]): string {
+  if (path.length === 0) return 'options';
+  return path.map((s, i) => (typeof s === 'number' ? `[${s}]` : i === 0 ? s : `.${s}`)).join('');
+}
