@@ -20,7 +20,7 @@ interface Listener {
   refs: number;
 }
 
-const listeners = new Map<string, Listener>();
+const listeners = new Map<string | symbol, Listener>();
 
 /** Splits `:8080`, `127.0.0.1:8080`, `[::1]:8080`, `localhost:9153` into host and port. */
 export function splitHostPort(address: string): { host: string; port: number } | undefined {
@@ -81,10 +81,12 @@ function open(address: string): Listener {
 
 /** Registers `route` for `path` on the listener of `address`, opening it if needed. */
 export async function listen(address: string, path: string, route: Route): Promise<Endpoint> {
-  let l = listeners.get(address);
+  // Port 0 asks for a fresh port each time: never shared.
+  const key = splitHostPort(address)?.port === 0 ? Symbol(address) : address;
+  let l = listeners.get(key);
   if (!l) {
     l = open(address);
-    listeners.set(address, l);
+    listeners.set(key, l);
   }
   l.refs++;
   const stack = l.routes.get(path) ?? [];
@@ -99,7 +101,7 @@ export async function listen(address: string, path: string, route: Route): Promi
     s.splice(s.lastIndexOf(route), 1);
     if (s.length === 0) listener.routes.delete(path);
     if (--listener.refs > 0) return;
-    if (listeners.get(address) === listener) listeners.delete(address);
+    if (listeners.get(key) === listener) listeners.delete(key);
     if (!listener.server.listening) return;
     listener.server.closeAllConnections();
     await new Promise<void>((r) => listener.server.close(() => r()));
