@@ -1,11 +1,13 @@
 // The built-in plugins. Execution order is core/registry.ts's EXECUTION_ORDER, not this list's.
 import type { AnyPlugin } from '../core/plugin.js';
 import { EXECUTION_ORDER } from '../core/registry.js';
+import cache from './cache/index.js';
 import hosts from './hosts/index.js';
 import log from './log/index.js';
 
 const plugins: AnyPlugin[] = [
   // one line per built-in plugin, e.g.: hosts,
+  cache,
   hosts,
   log,
 ];
