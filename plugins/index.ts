@@ -2,12 +2,16 @@
 import type { AnyPlugin } from '../core/plugin.js';
 import { EXECUTION_ORDER } from '../core/registry.js';
 import cache from './cache/index.js';
+import etcd from './etcd/index.js';
+import errors from './errors/index.js';
 import hosts from './hosts/index.js';
 import log from './log/index.js';
 
 const plugins: AnyPlugin[] = [
   // one line per built-in plugin, e.g.: hosts,
   cache,
+  etcd,
+  errors,
   hosts,
   log,
 ];

@@ -1,0 +1,216 @@
+// The in-memory mirror of the keys under PATH: a prefix get, then a watch from the get's revision + 1.
+// A compacted revision leads to a fresh get; while etcd is unreachable the mirror keeps what it has
+// and the watch is re-created from the last applied revision, so no event is lost or applied twice.
+import { EventEmitter } from 'node:events';
+import type { Etcd3, IKeyValue, IWatchResponse } from 'etcd3';
+import { RateLimitedLog, type Logger } from '../../core/log.js';
+import { normalizePath, parseService } from './msg.js';
+import { ServiceTree } from './store.js';
+
+export interface MirrorOptions {
+  readonly path: string;
+  readonly logger: Logger;
+  /** Longest wait between retries of a failed get, in ms; default 2000. */
+  readonly backoffCapMs?: number;
+  /** A lost connection is logged once per this many ms; default 30000. */
+  readonly logIntervalMs?: number;
+}
+
+export type ReloadReason = 'initial' | 'compacted';
+
+/**
+ * Events: 'change' (revision) after watch events are applied; 'reload' (revision, reason) after a
+ * full get replaced the contents; 'disconnected' (error) and 'connected' as the watch goes and comes.
+ */
+export class EtcdMirror extends EventEmitter {
+  /** The current contents. Replaced whole on a reload, changed in place by watch events. */
+  tree: ServiceTree;
+  /** The last etcd revision the contents reflect; 0 before the first get. */
+  revision = 0;
+  #synced = false;
+  #connected = false;
+  #closed = false;
+  #wake: (() => void) | undefined;
+  #abortWatch: (() => void) | undefined;
+  readonly #client: Etcd3;
+  readonly #prefix: string;
+  readonly #opts: MirrorOptions;
+  readonly #log: RateLimitedLog;
+  #loop: Promise<void> | undefined;
+
+  constructor(client: Etcd3, opts: MirrorOptions) {
+    super();
+    this.#client = client;
+    this.#opts = opts;
+    const base = normalizePath(opts.path);
+    this.#prefix = base === '/' ? '/' : `${base}/`;
+    this.tree = new ServiceTree(base);
+    this.#log = new RateLimitedLog(opts.logIntervalMs ?? 30_000);
+  }
+
+  /** True once the first get has completed. */
+  get synced(): boolean {
+    return this.#synced;
+  }
+  get connected(): boolean {
+    return this.#connected;
+  }
+
+  start(): void {
+    this.#loop ??= this.#run();
+  }
+
+  /** Resolves true once synced, or false after `timeoutMs`. */
+  waitSynced(timeoutMs: number): Promise<boolean> {
+    if (this.#synced) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const done = (ok: boolean): void => {
+        clearTimeout(timer);
+        this.off('reload', onReload);
+        resolve(ok);
+      };
+      const onReload = (): void => done(true);
+      const timer = setTimeout(() => done(false), timeoutMs);
+      this.on('reload', onReload);
+    });
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+    this.#wake?.();
+    this.#abortWatch?.();
+    await this.#loop;
+  }
+
+  async #run(): Promise<void> {
+    let delay = 100;
+    while (!this.#closed) {
+      try {
+        if (!this.#synced || this.revision === 0) await this.#load('initial');
+        const outcome = await this.#watch();
+        if (outcome === 'compacted') await this.#load('compacted');
+        delay = 100;
+      } catch (err) {
+        if (this.#closed) break;
+        if (isCompacted(err)) {
+          await this.#load('compacted').catch((e: unknown) => this.#lost(e));
+          continue;
+        }
+        this.#lost(err);
+        await this.#sleep(delay);
+        delay = Math.min(delay * 2, this.#opts.backoffCapMs ?? 2000);
+      }
+    }
+  }
+
+  /** A full get of the prefix, swapped in whole so that a query never sees half of it. */
+  async #load(reason: ReloadReason): Promise<void> {
+    const res = await this.#client.getAll().prefix(this.#prefix).exec();
+    const tree = new ServiceTree(this.tree.base);
+    for (const kv of res.kvs) this.#put(tree, kv);
+    this.tree = tree;
+    this.revision = Number(res.header.revision);
+    const first = !this.#synced;
+    this.#synced = true;
+    if (reason === 'compacted' || first) {
+      this.#opts.logger.info(`${reason === 'compacted' ? 'watch revision compacted: reloaded' : 'loaded'} ${tree.size} keys under ${this.#prefix} at revision ${this.revision}`);
+    }
+    this.emit('reload', this.revision, reason);
+  }
+
+  /** Watches from revision + 1 until the watch is lost: 'disconnected' or 'compacted'. */
+  #watch(): Promise<'disconnected' | 'compacted'> {
+    return new Promise((resolve, reject) => {
+      const w = this.#client.watch().prefix(this.#prefix).startRevision(String(this.revision + 1)).watcher();
+      let settled = false;
+      const finish = (outcome: 'disconnected' | 'compacted' | Error): void => {
+        if (settled) return;
+        settled = true;
+        this.#abortWatch = undefined;
+        if (this.#connected) {
+          this.#connected = false;
+          this.emit('disconnected', outcome);
+        }
+        // Cancelling a watcher that is not attached only drops it from the client's list; an
+        // attached one waits for etcd's answer, which a dying connection may never send.
+        const cancelled = w.cancel().catch(() => undefined);
+        void Promise.race([cancelled, delay(1000)]).then(() => (outcome instanceof Error ? reject(outcome) : resolve(outcome)));
+      };
+      w.on('connected', (created: IWatchResponse) => {
+        if (settled) return;
+        this.#connected = true;
+        this.emit('connected');
+        // A store whose revision went backwards was rebuilt (restored, or a new cluster): reload.
+        if (Number(created.header.revision) < this.revision) finish('compacted');
+      });
+      w.on('data', (res: IWatchResponse) => this.#apply(res));
+      w.on('disconnected', (err) => {
+        // Before the watch was ever created the client keeps retrying by itself; say so once in a while.
+        if (!this.#connected) this.#lost(err);
+        else finish('disconnected');
+      });
+      w.on('error', (err) => finish(isCompacted(err) ? 'compacted' : err));
+      w.on('end', () => finish('disconnected'));
+      this.#abortWatch = () => finish('disconnected');
+    });
+  }
+
+  #apply(res: IWatchResponse): void {
+    if (res.events.length === 0) {
+      // A progress notification: every event up to this revision has been sent.
+      const rev = Number(res.header.revision);
+      if (rev > this.revision) this.revision = rev;
+      return;
+    }
+    let rev = this.revision;
+    for (const ev of res.events) {
+      const key = ev.kv.key.toString();
+      if (ev.type === 'Put') this.#put(this.tree, ev.kv);
+      else this.tree.delete(key);
+      rev = Math.max(rev, Number(ev.kv.mod_revision));
+    }
+    this.revision = rev;
+    this.emit('change', rev);
+  }
+
+  #put(tree: ServiceTree, kv: IKeyValue): void {
+    const key = kv.key.toString();
+    try {
+      tree.set(parseService(key, kv.value.toString()));
+    } catch (err) {
+      // A broken value must not hide the rest; the old value (if any) goes too, as it is stale.
+      tree.delete(key);
+      const line = this.#log.line(`bad:${key}`, `${key}: ${(err as Error).message}`);
+      if (line) this.#opts.logger.warn(line);
+    }
+  }
+
+  #lost(err: unknown): void {
+    const line = this.#log.line(
+      'lost',
+      `cannot reach etcd (${(err as Error).message ?? String(err)}): serving ${this.tree.size} keys from revision ${this.revision}`,
+    );
+    if (line) this.#opts.logger.warn(line);
+  }
+
+  #sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const t = setTimeout(() => {
+        this.#wake = undefined;
+        resolve();
+      }, ms);
+      this.#wake = () => {
+        clearTimeout(t);
+        resolve();
+      };
+    });
+  }
+}
+
+function isCompacted(err: unknown): boolean {
+  return err instanceof Error && /compacted/i.test(err.message);
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms).unref());
+}
