@@ -1,0 +1,48 @@
+// The prometheus handler: counts each query on the way in and its reply once sent, then passes the
+// query on; and the /metrics endpoint that exports the process's registry.
+import type { Registry } from 'prom-client';
+import type { Reply } from '../../core/message.js';
+import type { Done, Handler, Next, Request } from '../../core/plugin.js';
+import { listen, type Endpoint } from '../pkg/http-listener.js';
+import { dnsVectors, SeriesCache, type Series } from './dns-metrics.js';
+
+export class Prometheus implements Handler {
+  readonly #series: SeriesCache;
+  #endpoint: Endpoint | undefined;
+
+  constructor(readonly address: string, private readonly registry: Registry) {
+    this.#series = new SeriesCache(dnsVectors(registry));
+  }
+
+  serve(req: Request, next: Next): Reply | Promise<Reply> {
+    const s = this.#series.get(req.server, req.zone, req.client.transport, req.client.family, req.qtype);
+    s.requests.value++;
+    if (req.do) s.requestDo.value++;
+    s.requestSize.observe(req.size);
+    req.onDone((done) => record(s, done));
+    return next();
+  }
+
+  async start(): Promise<void> {
+    this.#endpoint = await listen(this.address, '/metrics', async () => ({
+      status: 200,
+      body: await this.registry.metrics(),
+      contentType: this.registry.contentType,
+    }));
+  }
+
+  url(): string | undefined {
+    return this.#endpoint?.url();
+  }
+
+  async close(): Promise<void> {
+    await this.#endpoint?.release();
+    this.#endpoint = undefined;
+  }
+}
+
+function record(s: Series, done: Done): void {
+  s.duration.observe(done.durationMs / 1000);
+  s.responseSize.observe(done.size);
+  s.response(done.rcode, done.plugin ?? '').value++;
+}

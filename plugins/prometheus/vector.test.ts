@@ -1,0 +1,51 @@
+import { expect } from 'chai';
+import client from 'prom-client';
+import { CounterVec, HistogramVec, registered } from './vector.js';
+
+describe('label vectors', () => {
+  it('export counters and cumulative histograms in the Prometheus text format', async () => {
+    const reg = new client.Registry();
+    const c = registered(reg, 'x_total', () => new CounterVec('x_total', 'X.', ['a', 'b']));
+    const h = registered(reg, 'y_seconds', () => new HistogramVec('y_seconds', 'Y.', ['a'], [0.1, 1]));
+    c.cell(['1', 'p']).value += 2;
+    c.cell(['1', 'p']).value++;
+    c.cell(['2', 'q']).value++;
+    const cell = h.cell(['z']);
+    for (const v of [0.05, 0.1, 0.5, 3]) cell.observe(v);
+    const text = await reg.metrics();
+    expect(text).to.contain('# TYPE x_total counter\nx_total{a="1",b="p"} 3\nx_total{a="2",b="q"} 1');
+    expect(text).to.contain([
+      '# TYPE y_seconds histogram',
+      'y_seconds_bucket{a="z",le="0.1"} 2',
+      'y_seconds_bucket{a="z",le="1"} 3',
+      'y_seconds_bucket{a="z",le="+Inf"} 4',
+      'y_seconds_sum{a="z"} 3.65',
+      'y_seconds_count{a="z"} 4',
+    ].join('\n'));
+  });
+
+  it('are created once per registry (a reload reuses them) and refuse a clash with another kind', () => {
+    const reg = new client.Registry();
+    const a = registered(reg, 'x_total', () => new CounterVec('x_total', 'X.', []));
+    expect(registered(reg, 'x_total', () => new CounterVec('x_total', 'X.', []))).to.equal(a);
+    new client.Gauge({ name: 'g', help: 'G.', registers: [reg] });
+    expect(() => registered(reg, 'g', () => new CounterVec('g', 'G.', []))).to.throw(/already registered/);
+  });
+
+  it('sum across workers with prom-client AggregatorRegistry', async () => {
+    const worker = async (n: number) => {
+      const reg = new client.Registry();
+      const c = registered(reg, 'x_total', () => new CounterVec('x_total', 'X.', ['a']));
+      c.cell(['1']).value = n;
+      const h = registered(reg, 'y', () => new HistogramVec('y', 'Y.', [], [1]));
+      h.cell([]).observe(n);
+      return reg.getMetricsAsJSON();
+    };
+    const merged = client.AggregatorRegistry.aggregate([await worker(2), await worker(5)]);
+    const text = await merged.metrics();
+    expect(text).to.contain('x_total{a="1"} 7');
+    expect(text).to.contain('y_bucket{le="1"} 0');
+    expect(text).to.contain('y_count 2');
+    expect(text).to.contain('y_sum 7');
+  });
+});
