@@ -1,6 +1,11 @@
 // DNS messages as plain data, and the only module that imports dns-packet (for full decodes).
 // Names are stored without the trailing dot; the root is ''. Encoding lives in encode.ts.
 import dnsPacket from 'dns-packet';
+import { createRequire } from 'node:module';
+import { scanMessage } from './wire.js';
+
+// dns-packet's own type table (CJS, untyped): names it decodes to, such as LOC or NAPTR.
+const packetTypes = createRequire(import.meta.url)('dns-packet/types.js') as { toString(code: number): string; toType(name: string): number };
 
 export const Rcode = {
   NOERROR: 0,
@@ -36,10 +41,13 @@ export function typeCode(name: string): number {
   if (code !== undefined) return code;
   const m = /^(?:TYPE|UNKNOWN_)(\d+)$/.exec(name);
   if (m) return Number(m[1]);
+  const fromPacket = packetTypes.toType(name);
+  if (fromPacket > 0) return fromPacket;
   throw new Error(`unknown record type ${name}`);
 }
+/** Is `name` a record type name nodens can write (A, LOC, TYPE65...)? */
 export function isKnownTypeName(name: string): boolean {
-  return name in TYPE_CODES || /^TYPE\d+$/.test(name);
+  return name in TYPE_CODES || /^TYPE\d+$/.test(name) || packetTypes.toType(name) > 0;
 }
 export const CLASS_CODES: Record<string, number> = { IN: 1, CH: 3, HS: 4, NONE: 254, ANY: 255 };
 export function className(code: number): string {
@@ -214,9 +222,13 @@ export function decodeMessage(wire: Uint8Array): Message {
   const buf = Buffer.isBuffer(wire) ? wire : Buffer.from(wire.buffer, wire.byteOffset, wire.byteLength);
   let packet: dnsPacket.Packet;
   try {
-    packet = quietly(() => dnsPacket.decode(buf));
+    // Walk the records first: dns-packet spends milliseconds on a header that claims 65,535 records.
+    packet = quietly(() => {
+      scanMessage(buf);
+      return dnsPacket.decode(buf);
+    });
   } catch (err) {
-    throw new WireError(`malformed message: ${(err as Error).message}`);
+    throw quietly(() => new WireError(`malformed message: ${(err as Error).message}`));
   }
   const flags = buf.readUInt16BE(2);
   let edns: Edns | undefined;

@@ -19,6 +19,8 @@ export interface ServerOptions {
   readonly logger?: Logger;
   /** Port for keys that name none (CoreDNS's -dns.port); default 53. */
   readonly defaultPort?: number;
+  /** Addresses for blocks without a `bind`; default: all ('::', or '0.0.0.0' without IPv6). */
+  readonly defaultBind?: readonly string[];
   readonly metrics?: Metrics;
   /** Our EDNS buffer size (advertised, and the largest UDP answer we send); default 1232. */
   readonly ednsSize?: number;
@@ -113,7 +115,7 @@ export class DnsServer implements SignalOwner {
         if (err instanceof WireError) return headerOnlyReply(wire, Rcode.FORMERR);
         throw err;
       }
-      if (query.question.length !== 1) return headerOnlyReply(wire, Rcode.FORMERR);
+      if (query.question.length !== 1 || !isWritableName(query.question[0]!.name)) return headerOnlyReply(wire, Rcode.FORMERR);
     }
     const q = query.question[0]!;
     const req = new QueryRequest({
@@ -155,8 +157,12 @@ export class DnsServer implements SignalOwner {
     } catch (err) {
       // A record the encoder cannot write (a bad label from a plugin) is that plugin's error.
       error = err as Error;
-      out = finishMessage(makeErrorReply(req.query, Rcode.SERVFAIL), target);
       this.#logError(req, err);
+      try {
+        out = finishMessage(makeErrorReply(req.query, Rcode.SERVFAIL), target);
+      } catch {
+        out = { wire: headerOnlyReply(target.queryWire ?? Buffer.alloc(12), Rcode.SERVFAIL), rcode: Rcode.SERVFAIL, truncated: false };
+      }
     }
     req.finish({
       reply, rcode: out.rcode, size: out.wire.length, truncated: out.truncated,
@@ -189,7 +195,7 @@ export class DnsServer implements SignalOwner {
     const defaultPort = this.#opts.defaultPort ?? 53;
     try {
       for (const blockConfig of config.servers) {
-        const listenKeys = listenKeysOf(blockConfig, defaultPort);
+        const listenKeys = listenKeysOf(blockConfig, defaultPort, this.#opts.defaultBind ?? [ANY_ADDRESS]);
         const block = await this.#setupBlock(blockConfig, config, gen, listenKeys);
         for (const [key, zones] of listenKeys) {
           let table = gen.routes.get(key);
@@ -369,6 +375,16 @@ export class DnsServer implements SignalOwner {
   }
 }
 
+/** Can this name be written back (no empty or over-long labels)? Hostile packets decode to names that cannot. */
+function isWritableName(name: string): boolean {
+  if (name === '') return true;
+  for (const label of name.split('.')) {
+    const len = Buffer.byteLength(label);
+    if (len === 0 || len > 63) return false;
+  }
+  return true;
+}
+
 /** Longest-suffix match, label by label: a map lookup per label of the name. */
 function route(table: Map<string, Block> | undefined, qname: string): { block: Block; zone: string } | undefined {
   if (!table) return undefined;
@@ -383,9 +399,9 @@ function route(table: Map<string, Block> | undefined, qname: string): { block: B
 }
 
 /** The listeners a block needs ('address|port' → its zones on it). */
-function listenKeysOf(block: ServerBlockConfig, defaultPort: number): Map<string, string[]> {
+function listenKeysOf(block: ServerBlockConfig, defaultPort: number, defaultBind: readonly string[]): Map<string, string[]> {
   const keys = new Map<string, string[]>();
-  const addresses = block.bind.length > 0 ? block.bind : [ANY_ADDRESS];
+  const addresses = block.bind.length > 0 ? block.bind : defaultBind;
   for (const k of block.keys) {
     for (const address of addresses) {
       const key = `${address}|${k.port ?? defaultPort}`;

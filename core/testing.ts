@@ -1,6 +1,13 @@
 // The test kit for plugin authors: records from zone-file text, requests without sockets, stub next().
-import { makeQuery, makeReply, trimDot, type Edns, type Message, type Reply, type ResourceRecord } from './message.js';
-import type { Done, Next, Request, Transport } from './plugin.js';
+import { execFile } from 'node:child_process';
+import dgram from 'node:dgram';
+import net from 'node:net';
+import { createServer } from './create.js';
+import { createLogger } from './log.js';
+import { decodeMessage, makeQuery, makeReply, trimDot, type Edns, type Message, type Reply, type ResourceRecord } from './message.js';
+import type { AnyPlugin, Done, Next, Request, Transport } from './plugin.js';
+import type { DnsServer } from './server.js';
+import { encodeMessage } from './wire.js';
 
 /**
  * A record from zone-file text: rr`db.default.svc.cluster.local. 5 IN A 10.0.0.1`.
@@ -101,4 +108,108 @@ export function stubNext(req: Request, reply?: Reply | ((req: Request) => Reply 
     { calls: 0 },
   );
   return fn;
+}
+
+// ---- a real server on 127.0.0.1, for socket-level tests ----
+
+export interface TestServer {
+  readonly server: DnsServer;
+  readonly port: number;
+  /** Diagnostic log lines the server wrote. */
+  readonly logs: string[];
+  /** Sends a query over UDP (default) or TCP and decodes the answer. */
+  query(name: string, type?: string, opts?: TestQueryOptions): Promise<Message>;
+  /** Sends raw bytes and returns the raw answer (undefined when none came within the timeout). */
+  raw(wire: Uint8Array, opts?: { transport?: Transport; timeoutMs?: number }): Promise<Buffer | undefined>;
+  /** Runs dig against the server and returns its output. */
+  dig(args: readonly string[]): Promise<string>;
+  close(): Promise<void>;
+}
+
+export interface TestQueryOptions {
+  transport?: Transport;
+  do?: boolean;
+  /** EDNS buffer size to advertise; undefined: no EDNS unless `do`. */
+  udpSize?: number;
+  cd?: boolean;
+  timeoutMs?: number;
+}
+
+export interface StartServerOptions {
+  plugins?: readonly AnyPlugin[];
+  env?: Record<string, string | undefined>;
+  /** Names the Corefile in messages and sets the folder relative paths resolve from. */
+  file?: string;
+  deadlineMs?: number;
+}
+
+/** Starts a server from a Corefile string on 127.0.0.1 and a free port (keys without a port get it). */
+export async function startServer(corefile: string, opts: StartServerOptions = {}): Promise<TestServer> {
+  const logs: string[] = [];
+  const logger = createLogger({ sink: { write: (line) => logs.push(line) }, debug: true });
+  const server = await createServer({
+    corefile, logger, defaultPort: 0, defaultBind: ['127.0.0.1'],
+    ...(opts.file ? { file: opts.file } : {}), ...(opts.plugins ? { plugins: opts.plugins } : {}),
+    ...(opts.env ? { env: opts.env } : {}), ...(opts.deadlineMs ? { deadlineMs: opts.deadlineMs } : {}),
+  });
+  const port = server.addresses()[0]!.port;
+  return {
+    server, port, logs,
+    query: (name, type = 'A', q = {}) => queryServer('127.0.0.1', port, name, type, q),
+    raw: (wire, r = {}) => rawExchange('127.0.0.1', port, wire, r.transport ?? 'udp', r.timeoutMs ?? 2000),
+    dig: (args) => dig('127.0.0.1', port, args),
+    close: () => server.close(),
+  };
+}
+
+/** One query to a DNS server over UDP or TCP, decoded. */
+export async function queryServer(address: string, port: number, name: string, type = 'A', q: TestQueryOptions = {}): Promise<Message> {
+  const edns = q.do || q.udpSize !== undefined ? { udpSize: q.udpSize ?? 1232, do: q.do ?? false, version: 0 } : undefined;
+  const query = makeQuery(name, type, { cd: q.cd ?? false, ...(edns ? { edns } : {}) });
+  const answer = await rawExchange(address, port, encodeMessage(query), q.transport ?? 'udp', q.timeoutMs ?? 3000);
+  if (!answer) throw new Error(`no answer from ${address}:${port} for ${name} ${type} over ${q.transport ?? 'udp'}`);
+  return decodeMessage(answer);
+}
+
+/** Sends bytes, waits for one reply (UDP datagram, or one length-prefixed TCP frame). */
+export function rawExchange(address: string, port: number, wire: Uint8Array, transport: Transport, timeoutMs: number): Promise<Buffer | undefined> {
+  return new Promise((resolve, reject) => {
+    if (transport === 'udp') {
+      const sock = dgram.createSocket(address.includes(':') ? 'udp6' : 'udp4');
+      const timer = setTimeout(() => { sock.close(); resolve(undefined); }, timeoutMs);
+      sock.on('message', (msg) => { clearTimeout(timer); sock.close(); resolve(msg); });
+      sock.on('error', (err) => { clearTimeout(timer); sock.close(); reject(err); });
+      sock.send(wire, port, address);
+      return;
+    }
+    const sock = net.connect({ host: address, port });
+    let buf = Buffer.alloc(0);
+    const timer = setTimeout(() => { sock.destroy(); resolve(undefined); }, timeoutMs);
+    sock.on('connect', () => {
+      const frame = Buffer.alloc(2 + wire.length);
+      frame.writeUInt16BE(wire.length, 0);
+      frame.set(wire, 2);
+      sock.write(frame);
+    });
+    sock.on('data', (chunk) => {
+      buf = Buffer.concat([buf, chunk]);
+      if (buf.length >= 2 && buf.length >= 2 + buf.readUInt16BE(0)) {
+        clearTimeout(timer);
+        sock.destroy();
+        resolve(buf.subarray(2, 2 + buf.readUInt16BE(0)));
+      }
+    });
+    sock.on('error', (err) => { clearTimeout(timer); reject(err); });
+    sock.on('close', () => { clearTimeout(timer); resolve(undefined); });
+  });
+}
+
+/** Runs `dig @address -p port ARGS +time=2 +tries=1`. */
+export function dig(address: string, port: number, args: readonly string[]): Promise<string> {
+  return new Promise((resolve, reject) => {
+    execFile('dig', [`@${address}`, '-p', String(port), '+time=2', '+tries=1', ...args], { timeout: 10_000 }, (err, stdout, stderr) => {
+      if (err && !stdout) reject(new Error(`dig failed: ${err.message} ${stderr}`));
+      else resolve(stdout);
+    });
+  });
 }

@@ -1,0 +1,129 @@
+#!/usr/bin/env node
+// The nodens CLI: CoreDNS's flags (-conf, -dns.port, -plugins, -version, -quiet) plus --validate and --plugin.
+import fs from 'node:fs';
+import { createRequire } from 'node:module';
+import { ConfigError } from '../core/config/errors.js';
+import { createRegistry, createServer, importPlugin, readConfig } from '../core/create.js';
+import { createLogger } from '../core/log.js';
+import type { AnyPlugin } from '../core/plugin.js';
+
+const { version } = createRequire(import.meta.url)('../../package.json') as { version: string };
+
+const USAGE = `Usage: nodens [flags]
+  -conf FILE        Corefile (or .yaml/.yml config) to load (default: ./Corefile)
+  -dns.port PORT    default port for server blocks that name none (default 53)
+  -plugins          list the plugins in execution order and exit
+  -version          print the version and exit
+  -quiet            no INFO lines
+  --validate        check the config and exit, without binding sockets
+  --plugin MODULE   load an external plugin (a path or package; repeatable)
+  --log-format F    text (default) or json
+  -h, --help        this help`;
+
+interface Flags {
+  conf?: string;
+  port?: number;
+  listPlugins: boolean;
+  version: boolean;
+  quiet: boolean;
+  validate: boolean;
+  plugins: string[];
+  logFormat: 'text' | 'json';
+  help: boolean;
+}
+
+function parseFlags(argv: string[]): Flags {
+  const flags: Flags = { listPlugins: false, version: false, quiet: false, validate: false, plugins: [], logFormat: 'text', help: false };
+  for (let i = 0; i < argv.length; i++) {
+    const raw = argv[i]!;
+    const eq = raw.indexOf('=');
+    const name = (eq > 0 ? raw.slice(0, eq) : raw).replace(/^--?/, '');
+    const value = (): string => {
+      const v = eq > 0 ? raw.slice(eq + 1) : argv[++i];
+      if (v === undefined) throw new UsageError(`flag ${raw} needs a value`);
+      return v;
+    };
+    switch (name) {
+      case 'conf': flags.conf = value(); break;
+      case 'dns.port': {
+        const v = value();
+        if (!/^\d+$/.test(v) || Number(v) > 65535) throw new UsageError(`-dns.port: '${v}' is not a port`);
+        flags.port = Number(v);
+        break;
+      }
+      case 'plugins': flags.listPlugins = true; break;
+      case 'version': flags.version = true; break;
+      case 'quiet': flags.quiet = true; break;
+      case 'validate': flags.validate = true; break;
+      case 'plugin': flags.plugins.push(value()); break;
+      case 'log-format': {
+        const v = value();
+        if (v !== 'text' && v !== 'json') throw new UsageError(`--log-format: '${v}' must be text or json`);
+        flags.logFormat = v;
+        break;
+      }
+      case 'h': case 'help': flags.help = true; break;
+      default: throw new UsageError(`unknown flag ${raw}`);
+    }
+  }
+  return flags;
+}
+
+class UsageError extends Error {}
+
+async function main(argv: string[]): Promise<number> {
+  const flags = parseFlags(argv);
+  if (flags.help) {
+    process.stdout.write(`${USAGE}\n`);
+    return 0;
+  }
+  if (flags.version) {
+    process.stdout.write(`nodens-${version}\nnode ${process.version}\n`);
+    return 0;
+  }
+  const external: AnyPlugin[] = [];
+  for (const spec of flags.plugins) external.push(await importPlugin(spec));
+  if (flags.listPlugins) {
+    const registry = createRegistry(external);
+    process.stdout.write(`Server types:\n  dns\n\nPlugins (in execution order):\n${registry.order().map((n) => `  dns.${n}`).join('\n')}\n`);
+    return 0;
+  }
+  const file = flags.conf ?? 'Corefile';
+  if (!fs.existsSync(file)) {
+    process.stderr.write(`nodens: cannot read config ${file}: no such file${flags.conf ? '' : ' (give one with -conf FILE)'}\n`);
+    return 1;
+  }
+  const logger = createLogger({ quiet: flags.quiet, format: flags.logFormat });
+  if (flags.validate) {
+    readConfig({ file }, createRegistry(external));
+    process.stdout.write(`${file}: OK\n`);
+    return 0;
+  }
+  const server = await createServer({ file, plugins: external, logger, ...(flags.port !== undefined ? { defaultPort: flags.port } : {}) });
+  logger.info(`nodens-${version} on node ${process.version} serving ${server.addresses().map((a) => `${a.address}:${a.port}`).join(', ')}`);
+  let stopping = false;
+  const stop = (signal: string): void => {
+    if (stopping) return;
+    stopping = true;
+    logger.info(`${signal}: shutting down`);
+    server.close().then(() => process.exit(0), (err: unknown) => {
+      logger.error(`shutdown: ${(err as Error).message}`);
+      process.exit(1);
+    });
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+  return -1; // keep running
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    if (code >= 0) process.exitCode = code;
+  },
+  (err: unknown) => {
+    if (err instanceof ConfigError) process.stderr.write(`${err.pretty()}\n`);
+    else if (err instanceof UsageError) process.stderr.write(`nodens: ${err.message}\n${USAGE}\n`);
+    else process.stderr.write(`nodens: ${(err as Error).message}\n`);
+    process.exit(1);
+  },
+);
