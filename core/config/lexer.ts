@@ -51,34 +51,10 @@ export function lex(text: string, file: string, env: Env = {}): Lexeme[] {
     const startLine = line;
     const startCol = col;
     if (ch === '"') {
-      i++;
-      col++;
-      let value = '';
-      let closed = false;
-      while (i < n) {
-        const c = text[i]!;
-        if (c === '\\' && text[i + 1] === '"') {
-          value += '"';
-          i += 2;
-          col += 2;
-          continue;
-        }
-        i++;
-        if (c === '"') {
-          col++;
-          closed = true;
-          break;
-        }
-        if (c === '\n') {
-          line++;
-          col = 1;
-        } else {
-          col++;
-        }
-        value += c;
-      }
-      if (!closed) throw new UnterminatedQuote({ file, line: startLine, col: startCol });
-      push(value, startLine, startCol, true);
+      const q = readQuoted(text, i, line, col);
+      if (!q) throw new UnterminatedQuote({ file, line: startLine, col: startCol });
+      ({ i, line, col } = q);
+      push(q.value, startLine, startCol, true);
       continue;
     }
     // A bare word: up to whitespace or a `#` (a comment starts even in the middle of a word).
@@ -99,6 +75,32 @@ export function lex(text: string, file: string, env: Env = {}): Lexeme[] {
     }
   }
   return out;
+}
+
+/** The quoted string opening at `start` (only \" escapes), and where reading stopped; undefined if it never closes. */
+function readQuoted(text: string, start: number, line: number, col: number): { value: string; i: number; line: number; col: number } | undefined {
+  let value = '';
+  let i = start + 1;
+  col++;
+  while (i < text.length) {
+    const c = text[i]!;
+    if (c === '\\' && text[i + 1] === '"') {
+      value += '"';
+      i += 2;
+      col += 2;
+      continue;
+    }
+    i++;
+    if (c === '"') return { value, i, line, col: col + 1 };
+    if (c === '\n') {
+      line++;
+      col = 1;
+    } else {
+      col++;
+    }
+    value += c;
+  }
+  return undefined;
 }
 
 /** Thrown by lex() for a quote that never closes; the parser turns it into a ConfigError. */
