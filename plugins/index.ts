@@ -5,6 +5,8 @@ import cache from './cache/index.js';
 import etcd from './etcd/index.js';
 import errors from './errors/index.js';
 import hosts from './hosts/index.js';
+import kubernetes from './kubernetes/index.js';
+import loadbalance from './loadbalance/index.js';
 import log from './log/index.js';
 
 const plugins: AnyPlugin[] = [
@@ -13,6 +15,8 @@ const plugins: AnyPlugin[] = [
   etcd,
   errors,
   hosts,
+  kubernetes,
+  loadbalance,
   log,
 ];
 

@@ -1,0 +1,36 @@
+// The loadbalance handler: reorders A, AAAA and MX records of the reply from the rest of the chain.
+import { isWireReply, messageOf, type Message, type Reply } from '../../core/message.js';
+import type { Next, Request } from '../../core/plugin.js';
+import { roundRobin, shuffleable, type Random } from './shuffle.js';
+
+function worthShuffling(m: Message): boolean {
+  for (const section of [m.answer, m.authority, m.additional]) {
+    const n = shuffleable(section);
+    if (n.addresses > 1 || n.mx > 1) return true;
+  }
+  return false;
+}
+
+/** The reply with its sections in round-robin order, or the same object when there is nothing to move. */
+export function balance(reply: Reply, qtype: string, random?: Random): Reply {
+  // A wire reply's header says enough to skip it: an error, or fewer than two records in all.
+  if (isWireReply(reply)) {
+    const w = reply.wire;
+    if ((w[3]! & 0x0f) !== 0 || ((w[6]! << 8) | w[7]!) + ((w[8]! << 8) | w[9]!) + ((w[10]! << 8) | w[11]!) < 2) return reply;
+  }
+  if (qtype === 'AXFR' || qtype === 'IXFR') return reply;
+  const m = messageOf(reply);
+  if (m.rcode !== 0 || !worthShuffling(m)) return reply;
+  return {
+    ...m,
+    answer: roundRobin(m.answer, random),
+    authority: roundRobin(m.authority, random),
+    additional: roundRobin(m.additional, random),
+  };
+}
+
+export function serveLoadbalance(req: Request, next: Next, random?: Random): Reply | Promise<Reply> {
+  const reply = next();
+  // Stay synchronous when the rest of the chain is (hosts): no promise per query.
+  return reply instanceof Promise ? reply.then((r) => balance(r, req.qtype, random)) : balance(reply, req.qtype, random);
+}
