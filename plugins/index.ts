@@ -5,7 +5,6 @@ import cache from './cache/index.js';
 import etcd from './etcd/index.js';
 import errors from './errors/index.js';
 import hosts from './hosts/index.js';
-import kubernetes from './kubernetes/index.js';
 import loadbalance from './loadbalance/index.js';
 import log from './log/index.js';
 
@@ -15,7 +14,6 @@ const plugins: AnyPlugin[] = [
   etcd,
   errors,
   hosts,
-  kubernetes,
   loadbalance,
   log,
 ];
