@@ -5,8 +5,14 @@ import cache from './cache/index.js';
 import etcd from './etcd/index.js';
 import errors from './errors/index.js';
 import hosts from './hosts/index.js';
+import kubernetes from './kubernetes/index.js';
 import loadbalance from './loadbalance/index.js';
 import log from './log/index.js';
+import health from './health/index.js';
+import loop from './loop/index.js';
+import prometheus from './prometheus/index.js';
+import ready from './ready/index.js';
+import reload from './reload/index.js';
 
 const plugins: AnyPlugin[] = [
   // one line per built-in plugin, e.g.: hosts,
@@ -14,8 +20,14 @@ const plugins: AnyPlugin[] = [
   etcd,
   errors,
   hosts,
+  kubernetes,
   loadbalance,
   log,
+  health,
+  loop,
+  prometheus,
+  ready,
+  reload,
 ];
 
 /** The built-ins sorted into execution order. */

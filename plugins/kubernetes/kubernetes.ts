@@ -1,0 +1,142 @@
+// The kubernetes handler: route a query to the record builders, chase ExternalName targets, and shape
+// positive, NODATA, NXDOMAIN (or, unsynced, SERVFAIL) replies the way CoreDNS does. All answers are AA.
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { Rcode, makeQuery, makeReply, messageOf, type Message, type Reply, type ResourceRecord } from '../../core/message.js';
+import type { Handler, Next, Request } from '../../core/plugin.js';
+import { fallsThrough, isInZone, matchZone, type Fallthrough } from '../../core/zones.js';
+import {
+  addressRecords, find, nsRecords, ptrTargets, soaRecord, srvRecords, type AnswerConfig, type Found,
+} from './answers.js';
+
+export interface KubernetesHandlerConfig extends AnswerConfig {
+  readonly zones: readonly string[];
+  readonly fall: Fallthrough;
+  /** Runs a query through the server from the top: out-of-zone ExternalName targets. */
+  resolve(query: Message): Promise<Reply>;
+  close?(): Promise<void>;
+}
+
+interface Result {
+  /** undefined: NXDOMAIN. */
+  readonly answer: ResourceRecord[] | undefined;
+  readonly additional?: ResourceRecord[];
+  readonly tc?: boolean;
+}
+
+const NXDOMAIN: Result = { answer: undefined };
+const NODATA: Result = { answer: [] };
+const DNS_SCHEMA_VERSION = '1.1.0';
+/** CoreDNS stops following a CNAME chain after this many links. */
+const MAX_CHAIN = 8;
+const chainDepth = new AsyncLocalStorage<number>();
+
+export class KubernetesHandler implements Handler {
+  constructor(private readonly cfg: KubernetesHandlerConfig) {}
+
+  serve(req: Request, next: Next): Reply | Promise<Reply> {
+    const zone = matchZone(req.qname, this.cfg.zones);
+    if (zone === undefined) return next();
+    if (req.qtype === 'AXFR' || req.qtype === 'IXFR') return makeReply(req.query, { rcode: Rcode.REFUSED });
+    // CoreDNS keeps the case of the query in owner names.
+    const owner = req.query.question[0]?.name ?? req.qname;
+    const res = this.#lookup(req.qname, owner, req.qtype, zone, []);
+    return res instanceof Promise ? res.then((r) => this.#reply(req, next, zone, r)) : this.#reply(req, next, zone, res);
+  }
+
+  ready(): boolean {
+    return this.cfg.index.synced;
+  }
+
+  async close(): Promise<void> {
+    await this.cfg.close?.();
+  }
+
+  #reply(req: Request, next: Next, zone: string, res: Result): Reply | Promise<Reply> {
+    if (res.answer === undefined) {
+      if (fallsThrough(this.cfg.fall, req.qname)) return next();
+      const rcode = this.cfg.index.synced ? Rcode.NXDOMAIN : Rcode.SERVFAIL;
+      return makeReply(req.query, { rcode, aa: true, authority: [soaRecord(this.cfg, zone)] });
+    }
+    if (res.answer.length === 0) return makeReply(req.query, { aa: true, authority: [soaRecord(this.cfg, zone)] });
+    return makeReply(req.query, { aa: true, tc: res.tc ?? false, answer: res.answer, additional: res.additional ?? [] });
+  }
+
+  #lookup(name: string, owner: string, qtype: string, zone: string, chain: readonly ResourceRecord[]): Result | Promise<Result> {
+    const { cfg } = this;
+    switch (qtype) {
+      case 'A':
+      case 'AAAA':
+        return this.#address(name, owner, qtype, zone, chain);
+      case 'SRV': {
+        const found = find(cfg, name, zone, true);
+        if (found.t === 'nx') return NXDOMAIN;
+        return srvRecords(found, owner, zone, cfg.ttl);
+      }
+      case 'TXT':
+        if (name === (zone === '' ? 'dns-version' : `dns-version.${zone}`)) {
+          return { answer: [{ name: owner, ttl: 28800, type: 'TXT', data: [DNS_SCHEMA_VERSION] }] };
+        }
+        return this.#exists(name, zone);
+      case 'CNAME': {
+        const found = find(cfg, name, zone, false);
+        if (found.t === 'nx') return NXDOMAIN;
+        if (found.t !== 'external') return NODATA;
+        return { answer: [{ name: owner, ttl: cfg.ttl, type: 'CNAME', data: found.entry.externalName }] };
+      }
+      case 'PTR': {
+        const targets = ptrTargets(cfg, name);
+        if (targets === undefined) {
+          const found = find(cfg, name, zone, false);
+          if (found.t === 'nx') return NXDOMAIN;
+          // CoreDNS answers a PTR query for an ExternalName service with its external name.
+          return found.t === 'external' ? { answer: [{ name: owner, ttl: cfg.ttl, type: 'PTR', data: found.entry.externalName }] } : NODATA;
+        }
+        if (targets.length === 0) return NXDOMAIN;
+        return { answer: targets.map((t) => ({ name: owner, ttl: cfg.ttl, type: 'PTR', data: t })) };
+      }
+      case 'SOA':
+        return { answer: [soaRecord(cfg, zone)] };
+      case 'NS':
+        if (name === zone) return nsRecords(cfg, owner, zone);
+        return this.#exists(name, zone);
+      default:
+        return this.#exists(name, zone);
+    }
+  }
+
+  /** NODATA if the name exists (for A), else NXDOMAIN: CoreDNS's "fake A lookup". */
+  #exists(name: string, zone: string): Result {
+    return find(this.cfg, name, zone, false).t === 'nx' ? NXDOMAIN : NODATA;
+  }
+
+  #address(name: string, owner: string, qtype: string, zone: string, chain: readonly ResourceRecord[]): Result | Promise<Result> {
+    const found = name === zone ? ({ t: 'empty' } as Found) : find(this.cfg, name, zone, false);
+    if (found.t === 'nx') return NXDOMAIN;
+    if (found.t !== 'external') return { answer: addressRecords(found, owner, qtype === 'AAAA', this.cfg.ttl) };
+    const target = found.entry.externalName;
+    // x CNAME x is a loop; a long chain is cut short, as CoreDNS does.
+    if (target === name || chain.length >= MAX_CHAIN - 1) return NODATA;
+    const cname: ResourceRecord = { name: owner, ttl: this.cfg.ttl, type: 'CNAME', data: target };
+    if (chain.some((r) => r.type === 'CNAME' && r.name.toLowerCase() === name && r.data === target)) return NODATA;
+    if (isInZone(target, zone)) {
+      const rest = this.#lookup(target, target, qtype, zone, [...chain, cname]);
+      const join = (r: Result): Result => (r.answer && r.answer.length > 0 ? { answer: [cname, ...r.answer], tc: r.tc ?? false } : NODATA);
+      return rest instanceof Promise ? rest.then(join) : join(rest);
+    }
+    return this.#upstream(cname, target, qtype);
+  }
+
+  /** An out-of-zone target, resolved through the whole server (forward, usually); TC is carried over. */
+  async #upstream(cname: ResourceRecord, target: string, qtype: string): Promise<Result> {
+    const depth = chainDepth.getStore() ?? 0;
+    if (depth >= MAX_CHAIN) return NODATA;
+    try {
+      const reply = await chainDepth.run(depth + 1, () => this.cfg.resolve(makeQuery(target, qtype)));
+      const m = messageOf(reply);
+      return { answer: [cname, ...m.answer], tc: m.tc };
+    } catch {
+      // CoreDNS drops the CNAME when the upstream lookup fails: the answer is NODATA.
+      return NODATA;
+    }
+  }
+}

@@ -1,0 +1,241 @@
+// The one index every feed writes into: Services, EndpointSlices, Namespaces and Pods, applied one event at
+// a time. Each event rebuilds only the ServiceEntry it touches (ready answers per name) and its share of
+// the reverse maps, so a query is a map lookup and an update costs the size of one Service.
+import { canonicalIP } from '../../core/ip.js';
+import {
+  SERVICE_NAME_LABEL, objectKey, type KEndpointSlice, type KNamespace, type KObject, type KPod, type KService, type ResourceKind,
+} from './objects.js';
+import { buildEntry, viewOf, type ServiceEntry, type ServiceView } from './records.js';
+
+export type EventType = 'add' | 'update' | 'delete';
+export type ChangeKind = 'service' | 'endpoints' | 'namespace' | 'pod';
+
+export interface IndexChange {
+  readonly kind: ChangeKind;
+  readonly type: EventType;
+  readonly namespace: string;
+  readonly name: string;
+}
+
+export type ChangeListener = (change: IndexChange) => void;
+
+export interface ServiceIndexOptions {
+  /** `endpoint_pod_names`: an endpoint without a hostname is named by its pod. */
+  readonly endpointPodNames?: boolean;
+}
+
+/** What a feed writes. */
+export interface IndexSink {
+  readonly synced: boolean;
+  apply(kind: ResourceKind, type: EventType, obj: KObject): void;
+  markSynced(): void;
+  /** Resolves once markSynced() has been called. */
+  whenSynced(): Promise<void>;
+}
+
+/** The read side, for the handler and for consumers such as the etcd helper's kube2sky sync. */
+export interface ServiceIndexReader {
+  readonly synced: boolean;
+  /** Unix seconds of the last change (the SOA serial). */
+  readonly serial: number;
+  onChange(listener: ChangeListener): () => void;
+  getService(namespace: string, name: string): ServiceView | undefined;
+  services(): IterableIterator<ServiceView>;
+  hasNamespace(namespace: string): boolean;
+}
+
+const KIND_OF: Record<ResourceKind, ChangeKind> = { services: 'service', endpointslices: 'endpoints', namespaces: 'namespace', pods: 'pod' };
+
+type Multi<T> = Map<string, T | T[]>;
+
+function addMulti<T>(map: Multi<T>, key: string, value: T): void {
+  const cur = map.get(key);
+  if (cur === undefined) map.set(key, value);
+  else if (Array.isArray(cur)) cur.push(value);
+  else map.set(key, [cur, value]);
+}
+
+function removeMulti<T>(map: Multi<T>, key: string, value: T): void {
+  const cur = map.get(key);
+  if (cur === value) map.delete(key);
+  else if (Array.isArray(cur)) {
+    const rest = cur.filter((v) => v !== value);
+    if (rest.length === 0) map.delete(key);
+    else map.set(key, rest.length === 1 ? rest[0]! : rest);
+  }
+}
+
+function getMulti<T>(map: Multi<T>, key: string): readonly T[] {
+  const cur = map.get(key);
+  return cur === undefined ? [] : Array.isArray(cur) ? cur : [cur];
+}
+
+export class ServiceIndex implements IndexSink, ServiceIndexReader {
+  readonly #podNames: boolean;
+  readonly #services = new Map<string, KService>();
+  readonly #entries = new Map<string, ServiceEntry>();
+  readonly #sliceOwner = new Map<string, string>();
+  readonly #slicesBySvc = new Map<string, KEndpointSlice[]>();
+  readonly #namespaces = new Set<string>();
+  readonly #clusterRev: Multi<ServiceEntry> = new Map();
+  readonly #endpointRev: Multi<ServiceEntry> = new Map();
+  readonly #podIPs = new Map<string, string[]>();
+  readonly #podRev = new Map<string, number>();
+  readonly #listeners = new Set<ChangeListener>();
+  #synced = false;
+  #syncWaiters: (() => void)[] = [];
+  #serial = Math.floor(Date.now() / 1000);
+
+  constructor(opts: ServiceIndexOptions = {}) {
+    this.#podNames = opts.endpointPodNames ?? false;
+  }
+
+  get synced(): boolean {
+    return this.#synced;
+  }
+  get serial(): number {
+    return this.#serial;
+  }
+  get endpointPodNames(): boolean {
+    return this.#podNames;
+  }
+  get size(): { services: number; endpointSlices: number; namespaces: number; pods: number } {
+    return { services: this.#services.size, endpointSlices: this.#sliceOwner.size, namespaces: this.#namespaces.size, pods: this.#podIPs.size };
+  }
+
+  markSynced(): void {
+    this.#synced = true;
+    for (const w of this.#syncWaiters.splice(0)) w();
+  }
+
+  whenSynced(): Promise<void> {
+    return this.#synced ? Promise.resolve() : new Promise((resolve) => this.#syncWaiters.push(resolve));
+  }
+
+  onChange(listener: ChangeListener): () => void {
+    this.#listeners.add(listener);
+    return () => void this.#listeners.delete(listener);
+  }
+
+  apply(kind: ResourceKind, type: EventType, obj: KObject): void {
+    switch (kind) {
+      case 'services': this.#applyService(type, obj as KService); break;
+      case 'endpointslices': this.#applySlice(type, obj as KEndpointSlice); break;
+      case 'namespaces': this.#applyNamespace(type, obj as KNamespace); break;
+      case 'pods': this.#applyPod(type, obj as KPod); break;
+    }
+    this.#serial = Math.floor(Date.now() / 1000);
+    const change: IndexChange = { kind: KIND_OF[kind], type, namespace: obj.metadata.namespace ?? '', name: obj.metadata.name };
+    for (const l of this.#listeners) {
+      try {
+        l(change);
+      } catch {
+        // A listener's failure must not stop the feed; listeners log their own errors.
+      }
+    }
+  }
+
+  // ---- reads ----
+
+  entry(name: string, namespace: string): ServiceEntry | undefined {
+    return this.#entries.get(`${name}.${namespace}`);
+  }
+  hasNamespace(namespace: string): boolean {
+    return this.#namespaces.has(namespace);
+  }
+  /** Services with this cluster IP. */
+  clusterIPOwners(ip: string): readonly ServiceEntry[] {
+    return getMulti(this.#clusterRev, ip);
+  }
+  /** Services with this IP among their ready endpoint addresses. */
+  endpointOwners(ip: string): readonly ServiceEntry[] {
+    return getMulti(this.#endpointRev, ip);
+  }
+  podExists(namespace: string, ip: string): boolean {
+    return this.#podRev.has(`${namespace}/${ip}`);
+  }
+  getService(namespace: string, name: string): ServiceView | undefined {
+    const e = this.entry(name, namespace);
+    return e ? viewOf(e, this.#podNames) : undefined;
+  }
+  *services(): IterableIterator<ServiceView> {
+    for (const e of this.#entries.values()) yield viewOf(e, this.#podNames);
+  }
+
+  // ---- writes ----
+
+  #applyService(type: EventType, svc: KService): void {
+    const key = objectKey({ ...svc.metadata, namespace: svc.metadata.namespace ?? 'default' });
+    if (type === 'delete') this.#services.delete(key);
+    else this.#services.set(key, svc);
+    this.#rebuild(key);
+  }
+
+  #applySlice(type: EventType, slice: KEndpointSlice): void {
+    const ns = slice.metadata.namespace ?? 'default';
+    const sliceKey = `${slice.metadata.name}/${ns}`;
+    const oldOwner = this.#sliceOwner.get(sliceKey);
+    const svcName = slice.metadata.labels?.[SERVICE_NAME_LABEL];
+    const newOwner = type === 'delete' || !svcName ? undefined : `${svcName}.${ns}`;
+    if (oldOwner !== undefined) {
+      const rest = (this.#slicesBySvc.get(oldOwner) ?? []).filter((s) => `${s.metadata.name}/${s.metadata.namespace ?? 'default'}` !== sliceKey);
+      if (rest.length === 0) this.#slicesBySvc.delete(oldOwner);
+      else this.#slicesBySvc.set(oldOwner, rest);
+      this.#sliceOwner.delete(sliceKey);
+    }
+    if (newOwner !== undefined) {
+      // A new array each time: entries built before keep their own consistent view.
+      this.#slicesBySvc.set(newOwner, [...(this.#slicesBySvc.get(newOwner) ?? []), slice]);
+      this.#sliceOwner.set(sliceKey, newOwner);
+    }
+    if (oldOwner !== undefined && oldOwner !== newOwner) this.#rebuild(oldOwner);
+    if (newOwner !== undefined) this.#rebuild(newOwner);
+  }
+
+  #applyNamespace(type: EventType, ns: KNamespace): void {
+    if (type === 'delete') this.#namespaces.delete(ns.metadata.name);
+    else this.#namespaces.add(ns.metadata.name);
+  }
+
+  #applyPod(type: EventType, pod: KPod): void {
+    const ns = pod.metadata.namespace ?? 'default';
+    const key = `${pod.metadata.name}/${ns}`;
+    for (const ip of this.#podIPs.get(key) ?? []) {
+      const k = `${ns}/${ip}`;
+      const n = (this.#podRev.get(k) ?? 1) - 1;
+      if (n <= 0) this.#podRev.delete(k);
+      else this.#podRev.set(k, n);
+    }
+    this.#podIPs.delete(key);
+    if (type === 'delete') return;
+    const ips = (pod.status?.podIPs ?? []).map((p) => canonicalIP(p.ip)).filter((ip): ip is string => ip !== undefined);
+    if (ips.length === 0) return;
+    this.#podIPs.set(key, ips);
+    for (const ip of ips) this.#podRev.set(`${ns}/${ip}`, (this.#podRev.get(`${ns}/${ip}`) ?? 0) + 1);
+  }
+
+  /** Replaces one Service's entry and its reverse-map share. */
+  #rebuild(key: string): void {
+    const old = this.#entries.get(key);
+    if (old) {
+      for (const ip of old.clusterIPs) removeMulti(this.#clusterRev, ip, old);
+      for (const ip of endpointIPs(old)) removeMulti(this.#endpointRev, ip, old);
+      this.#entries.delete(key);
+    }
+    const svc = this.#services.get(key);
+    if (!svc) return;
+    const entry = buildEntry(svc, this.#slicesBySvc.get(key) ?? [], this.#podNames);
+    this.#entries.set(key, entry);
+    for (const ip of entry.clusterIPs) addMulti(this.#clusterRev, ip, entry);
+    for (const ip of endpointIPs(entry)) addMulti(this.#endpointRev, ip, entry);
+  }
+}
+
+function endpointIPs(e: ServiceEntry): Set<string> {
+  const ips = new Set<string>();
+  for (const a of e.byLabel.values()) {
+    if (typeof a === 'string') ips.add(a);
+    else for (const ip of a) ips.add(ip);
+  }
+  return ips;
+}

@@ -1,0 +1,175 @@
+// kubernetes: Corefile parsing, the options schema, and setup (the index, its feed, the wait for sync).
+import { networkInterfaces } from 'node:os';
+import { isAbsolute, resolve } from 'node:path';
+import {
+  DURATION_PATTERN, durationArg, expectArgs, fallthroughArg, intArg, oneOf, parseDuration, unknownProperty, zonesArg,
+} from '../../core/config/args.js';
+import { errorAt } from '../../core/config/errors.js';
+import type { Directive, ParseContext } from '../../core/config/types.js';
+import type { Handler, JsonSchema, SetupEnv } from '../../core/plugin.js';
+import { normalizeZone } from '../../core/zones.js';
+import { isReverseZone, type PodMode } from './answers.js';
+import { startApiFeed, type Feed } from './feed-api.js';
+import { startFileFeed } from './feed-files.js';
+import { KubernetesHandler } from './kubernetes.js';
+import { parseLabelSelector } from './labels.js';
+import { ServiceIndex } from './service-index.js';
+
+const NAME = 'kubernetes';
+
+export interface KubernetesOptions {
+  /** Zones the plugin is authoritative for; default: the server block's. */
+  zones?: string[];
+  /** The API server URL; absent (and no kubeconfig): in-cluster config. */
+  endpoint?: string;
+  /** CERT KEY CACERT for `endpoint`. */
+  tls?: string[];
+  /** FILE [CONTEXT]. */
+  kubeconfig?: string[];
+  namespaces?: string[];
+  labels?: string;
+  namespace_labels?: string;
+  pods?: PodMode;
+  endpoint_pod_names?: boolean;
+  ttl?: number;
+  noendpoints?: boolean;
+  /** Absent: never; []: all zones. */
+  fallthrough?: string[];
+  ignore?: 'empty_service'[];
+  startup_timeout?: string;
+  /** Accepted for Corefile compatibility; client-node has no client-side rate limiter to set. */
+  apiserver_qps?: number;
+  apiserver_burst?: number;
+  apiserver_max_inflight?: number;
+  /** nodens: Kubernetes manifests (files or folders of YAML/JSON) watched on disk instead of an API server. */
+  manifests?: string[];
+}
+
+const str = { type: 'string', minLength: 1 };
+export const schema: JsonSchema = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    zones: { type: 'array', items: { type: 'string' } },
+    endpoint: str,
+    tls: { type: 'array', items: str, minItems: 3, maxItems: 3 },
+    kubeconfig: { type: 'array', items: str, minItems: 1, maxItems: 2 },
+    namespaces: { type: 'array', items: str, minItems: 1 },
+    labels: { type: 'string' },
+    namespace_labels: { type: 'string' },
+    pods: { enum: ['disabled', 'insecure', 'verified'] },
+    endpoint_pod_names: { type: 'boolean' },
+    ttl: { type: 'integer', minimum: 0, maximum: 3600 },
+    noendpoints: { type: 'boolean' },
+    fallthrough: { type: 'array', items: { type: 'string' } },
+    ignore: { type: 'array', items: { enum: ['empty_service'] } },
+    startup_timeout: { type: 'string', pattern: DURATION_PATTERN },
+    apiserver_qps: { type: 'integer', minimum: 0 },
+    apiserver_burst: { type: 'integer', minimum: 0 },
+    apiserver_max_inflight: { type: 'integer', minimum: 0 },
+    manifests: { type: 'array', items: str, minItems: 1 },
+  },
+};
+
+const PROPERTIES = [
+  'endpoint', 'tls', 'kubeconfig', 'namespaces', 'labels', 'namespace_labels', 'pods', 'endpoint_pod_names', 'ttl',
+  'noendpoints', 'fallthrough', 'ignore', 'startup_timeout', 'apiserver_qps', 'apiserver_burst', 'apiserver_max_inflight', 'manifests',
+];
+
+function selectorArg(p: Directive): string {
+  const text = expectArgs(p, NAME, 1, Infinity).map((t) => t.text).join(' ');
+  try {
+    parseLabelSelector(text);
+  } catch (err) {
+    errorAt(p.args[0]!, NAME, `${p.name.text}: ${(err as Error).message}`, 'ERR_BAD_VALUE');
+  }
+  return text;
+}
+
+export function parse(d: Directive, ctx: ParseContext): KubernetesOptions {
+  const opts: KubernetesOptions = {};
+  if (d.args.length > 0) opts.zones = zonesArg(d.args, ctx, NAME);
+  if ((opts.zones ?? ctx.zones).every(isReverseZone)) errorAt(d.name, NAME, 'at least one zone must be a non-reverse zone', 'ERR_BAD_VALUE');
+  for (const p of d.block ?? []) {
+    const args = p.args;
+    switch (p.name.text) {
+      case 'endpoint': opts.endpoint = expectArgs(p, NAME, 1, Infinity)[0]!.text; break;
+      case 'tls': opts.tls = expectArgs(p, NAME, 3).map((t) => t.text); break;
+      case 'kubeconfig': opts.kubeconfig = expectArgs(p, NAME, 1, 2).map((t) => t.text); break;
+      case 'namespaces': opts.namespaces = expectArgs(p, NAME, 1, Infinity).map((t) => t.text); break;
+      case 'labels': opts.labels = selectorArg(p); break;
+      case 'namespace_labels': opts.namespace_labels = selectorArg(p); break;
+      case 'pods': opts.pods = oneOf(expectArgs(p, NAME, 1)[0]!, NAME, ['disabled', 'insecure', 'verified'] as const); break;
+      case 'endpoint_pod_names': expectArgs(p, NAME, 0); opts.endpoint_pod_names = true; break;
+      case 'ttl': opts.ttl = intArg(expectArgs(p, NAME, 1)[0]!, NAME, 0, 3600); break;
+      case 'noendpoints': expectArgs(p, NAME, 0); opts.noendpoints = true; break;
+      case 'fallthrough': opts.fallthrough = fallthroughArg(args, ctx, NAME); break;
+      case 'ignore': opts.ignore = [oneOf(expectArgs(p, NAME, 1)[0]!, NAME, ['empty_service'] as const)]; break;
+      case 'startup_timeout': opts.startup_timeout = durationArg(expectArgs(p, NAME, 1)[0]!, NAME); break;
+      case 'apiserver_qps': case 'apiserver_burst': case 'apiserver_max_inflight':
+        opts[p.name.text as 'apiserver_qps'] = intArg(expectArgs(p, NAME, 1)[0]!, NAME, 0);
+        break;
+      case 'manifests': opts.manifests = expectArgs(p, NAME, 1, Infinity).map((t) => t.text); break;
+      case 'multicluster': case 'zonal':
+        errorAt(p.name, NAME, `${p.name.text} is not supported by nodens`, 'ERR_BAD_VALUE');
+        break;
+      default:
+        unknownProperty(p, NAME, PROPERTIES);
+    }
+  }
+  if (opts.namespaces && opts.namespace_labels !== undefined) {
+    const at = d.block!.find((p) => p.name.text === 'namespace_labels')!;
+    errorAt(at.name, NAME, 'namespaces and namespace_labels cannot both be set', 'ERR_BAD_VALUE');
+  }
+  return opts;
+}
+
+/** The addresses NS and ns.dns.ZONE answer with: the block's listen addresses, or the host's when it listens on all. */
+function localIPs(env: SetupEnv): () => readonly string[] {
+  let cached: string[] | undefined;
+  return () => {
+    if (cached) return cached;
+    const bound = env.listen.map((l) => l.address).filter((a) => a !== '' && a !== '0.0.0.0' && a !== '::');
+    const ips = bound.length > 0 ? bound : Object.values(networkInterfaces()).flat().filter((i) => i && !i.internal).map((i) => i!.address);
+    cached = [...new Set(ips.length > 0 ? ips : ['127.0.0.1'])];
+    return cached;
+  };
+}
+
+export async function setup(options: KubernetesOptions, env: SetupEnv): Promise<Handler> {
+  const zones = (options.zones ?? env.zones).map(normalizeZone);
+  const primaryZone = zones.find((z) => !isReverseZone(z));
+  if (primaryZone === undefined) throw new Error('plugin/kubernetes: at least one zone must be a non-reverse zone');
+  const podMode = options.pods ?? 'disabled';
+  const index = new ServiceIndex({ endpointPodNames: options.endpoint_pod_names ?? false });
+  const rel = (f: string) => (isAbsolute(f) ? f : resolve(env.configDir, f));
+  const feedOptions = {
+    labels: options.labels,
+    namespaceLabels: options.namespace_labels,
+    endpoints: !options.noendpoints,
+    pods: podMode === 'verified',
+  };
+  const feed: Feed = options.manifests
+    ? startFileFeed(index, { ...feedOptions, paths: options.manifests.map(rel) }, env.logger)
+    : startApiFeed(index, {
+      ...feedOptions,
+      ...(options.endpoint ? { endpoint: options.endpoint } : {}),
+      ...(options.tls ? { tls: options.tls.map(rel) as [string, string, string] } : {}),
+      ...(options.kubeconfig ? { kubeconfig: rel(options.kubeconfig[0]!), ...(options.kubeconfig[1] ? { context: options.kubeconfig[1] } : {}) } : {}),
+    }, env.logger);
+
+  const timeout = parseDuration(options.startup_timeout ?? '5s');
+  if (!(await feed.waitForSync(timeout))) env.logger.warn('starting server with unsynced Kubernetes API');
+
+  return new KubernetesHandler({
+    index, zones, primaryZone,
+    ttl: options.ttl ?? 5,
+    podMode,
+    namespaces: options.namespaces ? new Set(options.namespaces) : undefined,
+    ignoreEmptyService: options.ignore?.includes('empty_service') ?? false,
+    fall: options.fallthrough?.map(normalizeZone),
+    localIPs: localIPs(env),
+    resolve: (q) => env.resolve(q),
+    close: () => feed.stop(),
+  });
+}
