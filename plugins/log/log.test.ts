@@ -108,7 +108,7 @@ describe('log: handler', () => {
       const env = testEnv();
       const h = setup(c.opts, env);
       const req = makeRequest(c.q, 'A', { id: 1 });
-      const next = stubNext(req, c.reply);
+      const next = stubNext(req, c.reply && ((r) => c.reply!(r.query)));
       const reply = await h.serve!(req, next);
       expect(next.calls).to.equal(1);
       expect(env.lines, 'nothing before the reply is sent').to.deep.equal([]);

@@ -1,0 +1,13 @@
+// An external nodens plugin: CoreDNS's whoami. Load it with `nodens --plugin ./examples/custom-plugin/index.js`
+// (compiled), or from code: createServer({ plugins: [whoami], ... }).
+import { definePlugin } from 'nodens';
+import { parse, schema, setup } from './setup.js';
+
+export default definePlugin({
+  name: 'whoami',
+  schema,
+  parse,
+  setup,
+  // Where it runs in every server block's chain: just before forward, like any plugin that answers.
+  before: 'forward',
+});
