@@ -92,10 +92,6 @@ export class EtcdMirror extends EventEmitter {
         delay = 100;
       } catch (err) {
         if (this.#closed) break;
-        if (isCompacted(err)) {
-          await this.#load('compacted').catch((e: unknown) => this.#lost(e));
-          continue;
-        }
         this.#lost(err);
         await this.#sleep(delay);
         delay = Math.min(delay * 2, this.#opts.backoffCapMs ?? 2000);
@@ -120,10 +116,10 @@ export class EtcdMirror extends EventEmitter {
 
   /** Watches from revision + 1 until the watch is lost: 'disconnected' or 'compacted'. */
   #watch(): Promise<'disconnected' | 'compacted'> {
-    return new Promise((resolve, reject) => {
+    return new Promise((resolve) => {
       const w = this.#client.watch().prefix(this.#prefix).startRevision(String(this.revision + 1)).watcher();
       let settled = false;
-      const finish = (outcome: 'disconnected' | 'compacted' | Error): void => {
+      const finish = (outcome: 'disconnected' | 'compacted'): void => {
         if (settled) return;
         settled = true;
         this.#abortWatch = undefined;
@@ -134,7 +130,7 @@ export class EtcdMirror extends EventEmitter {
         // Cancelling a watcher that is not attached only drops it from the client's list; an
         // attached one waits for etcd's answer, which a dying connection may never send.
         const cancelled = w.cancel().catch(() => undefined);
-        void Promise.race([cancelled, delay(1000)]).then(() => (outcome instanceof Error ? reject(outcome) : resolve(outcome)));
+        void Promise.race([cancelled, delay(1000)]).then(() => resolve(outcome));
       };
       w.on('connected', (created: IWatchResponse) => {
         if (settled) return;
@@ -143,13 +139,17 @@ export class EtcdMirror extends EventEmitter {
         // A store whose revision went backwards was rebuilt (restored, or a new cluster): reload.
         if (Number(created.header.revision) < this.revision) finish('compacted');
       });
-      w.on('data', (res: IWatchResponse) => this.#apply(res));
+      w.on('data', (res: IWatchResponse) => {
+        if (!settled) this.#apply(res);
+      });
       w.on('disconnected', (err) => {
         // Before the watch was ever created the client keeps retrying by itself; say so once in a while.
         if (!this.#connected) this.#lost(err);
         else finish('disconnected');
       });
-      w.on('error', (err) => finish(isCompacted(err) ? 'compacted' : err));
+      // etcd cancels a watch whose start revision was compacted (3.4 gives no reason text), or one
+      // that fell too far behind: either way the events in between are gone, so reload.
+      w.on('error', () => finish('compacted'));
       w.on('end', () => finish('disconnected'));
       this.#abortWatch = () => finish('disconnected');
     });
@@ -205,10 +205,6 @@ export class EtcdMirror extends EventEmitter {
       };
     });
   }
-}
-
-function isCompacted(err: unknown): boolean {
-  return err instanceof Error && /compacted/i.test(err.message);
 }
 
 function delay(ms: number): Promise<void> {
