@@ -4,6 +4,7 @@ import { EXECUTION_ORDER } from '../core/registry.js';
 import cache from './cache/index.js';
 import etcd from './etcd/index.js';
 import errors from './errors/index.js';
+import forward from './forward/index.js';
 import hosts from './hosts/index.js';
 import kubernetes from './kubernetes/index.js';
 import loadbalance from './loadbalance/index.js';
@@ -17,6 +18,7 @@ import reload from './reload/index.js';
 const plugins: AnyPlugin[] = [
   // one line per built-in plugin, e.g.: hosts,
   cache,
+  forward,
   etcd,
   errors,
   hosts,

@@ -1,0 +1,119 @@
+// The forward handler: pick upstreams by policy, skip the down ones, pass the upstream's bytes back
+// untouched; SERVFAIL (thrown) when every try failed within the 5 s deadline.
+import { randomInt } from 'node:crypto';
+import { Rcode, WireReply, type Reply } from '../../core/message.js';
+import type { Handler, Next, Request, Transport } from '../../core/plugin.js';
+import { DnsError } from '../../core/plugin.js';
+import { encodeMessage } from '../../core/wire.js';
+import { isInZone } from '../../core/zones.js';
+import type { ForwardMetrics } from './metrics.js';
+import type { Policy } from './policy.js';
+import type { Upstream } from './upstream.js';
+
+export interface ForwardConfig {
+  readonly from: string;
+  readonly except: readonly string[];
+  readonly forceTcp: boolean;
+  readonly preferUdp: boolean;
+  /** 0: upstreams are never marked down. */
+  readonly maxFails: number;
+  /** 0: no limit. */
+  readonly maxConcurrent: number;
+}
+
+/** CoreDNS's overall deadline per query, and its read timeout per try. */
+const DEADLINE_MS = 5000;
+const READ_TIMEOUT_MS = 2000;
+
+export class Forward implements Handler {
+  readonly upstreams: readonly Upstream[];
+  readonly #config: ForwardConfig;
+  readonly #policy: Policy;
+  readonly #metrics: ForwardMetrics;
+  readonly #closing = new AbortController();
+  #concurrent = 0;
+
+  constructor(config: ForwardConfig, upstreams: readonly Upstream[], policy: Policy, metrics: ForwardMetrics) {
+    this.#config = config;
+    this.upstreams = upstreams;
+    this.#policy = policy;
+    this.#metrics = metrics;
+  }
+
+  serve(req: Request, next: Next): Reply | Promise<Reply> {
+    if (!this.#matches(req.qname)) return next();
+    const max = this.#config.maxConcurrent;
+    if (max > 0 && this.#concurrent >= max) {
+      this.#metrics.rejects.inc();
+      throw new DnsError(Rcode.REFUSED, `concurrent queries exceeded maximum ${max}`);
+    }
+    this.#concurrent++;
+    const done = (): void => void this.#concurrent--;
+    const reply = this.#forward(req);
+    reply.then(done, done);
+    return reply;
+  }
+
+  close(): void {
+    this.#closing.abort(new Error('forward: shutting down'));
+    for (const u of this.upstreams) u.close();
+  }
+
+  #matches(qname: string): boolean {
+    const { from, except } = this.#config;
+    if (!isInZone(qname, from)) return false;
+    if (qname === from) return true;
+    for (const z of except) if (isInZone(qname, z)) return false;
+    return true;
+  }
+
+  async #forward(req: Request): Promise<Reply> {
+    const signal = AbortSignal.any([req.signal, this.#closing.signal]);
+    const query = encodeMessage(req.query);
+    const list = this.#policy.list(this.upstreams);
+    const deadline = performance.now() + DEADLINE_MS;
+    const maxFails = this.#config.maxFails;
+    let i = 0;
+    let downs = 0;
+    let attempts = 0;
+    let lastErr: unknown;
+    // Each upstream at most twice (CoreDNS's max_connect_attempts default), within the deadline.
+    while (attempts < 2 * list.length) {
+      const left = deadline - performance.now();
+      if (left <= 0) break;
+      if (i >= list.length) {
+        i = 0;
+        downs = 0;
+      }
+      let up = list[i++]!;
+      if (up.down(maxFails)) {
+        if (++downs < list.length) continue;
+        // Every upstream is down: assume health checking is what is broken and try one anyway.
+        up = list[randomInt(list.length)]!;
+        this.#metrics.broken.inc();
+      }
+      attempts++;
+      const start = performance.now();
+      try {
+        const wire = await this.#exchange(up, query, req.client.transport, Math.min(READ_TIMEOUT_MS, left), signal);
+        this.#metrics.observe(up.to.name, wire[3]! & 0x0f, (performance.now() - start) / 1000);
+        return new WireReply(wire);
+      } catch (err) {
+        if (signal.aborted) throw err;
+        lastErr = err;
+        if (maxFails !== 0) up.healthcheck();
+      }
+    }
+    const why = lastErr instanceof Error ? lastErr.message : 'no healthy upstream';
+    throw new DnsError(Rcode.SERVFAIL, `forwarding ${req.qname} ${req.qtype} failed: ${why}`, { cause: lastErr });
+  }
+
+  /** Mirrors the client's transport unless force_tcp or prefer_udp; prefer_udp retries a TC answer over TCP. */
+  async #exchange(up: Upstream, query: Uint8Array, client: Transport, timeoutMs: number, signal: AbortSignal): Promise<Buffer> {
+    const { forceTcp, preferUdp } = this.#config;
+    const transport: Transport = forceTcp ? 'tcp' : preferUdp ? 'udp' : client;
+    const reply = await up.exchange(query, transport, { timeoutMs, signal });
+    if (transport === 'udp' && preferUdp && (reply[2]! & 0x02) !== 0) return up.exchange(query, 'tcp', { timeoutMs, signal });
+    return reply;
+  }
+}
