@@ -55,16 +55,16 @@ export class Cache implements Handler {
   serve(req: Request, next: Next): Reply | Promise<Reply> {
     if (!inZones(req.qname, this.#config.zones)) return next();
     const m = this.#metrics.for(req.server);
-    m.requests.inc();
+    m.requests++;
     const key = cacheKey(req);
     const now = this.#now();
     const item = this.#lookup(key, now);
     if (item === undefined) {
-      m.misses.inc();
+      m.misses++;
       const reply = next();
       return reply instanceof Promise ? reply.then((r) => this.#answerMiss(req, key, r, m)) : this.#answerMiss(req, key, reply, m);
     }
-    m.hits[item.kind].inc();
+    m.hits[item.kind]++;
     const ttl = remaining(item, now);
     if (ttl <= 0) return this.#serveStale(req, next, key, item, m);
     if (this.#config.prefetch > 0 && this.#shouldPrefetch(item, now)) this.#refresh(req, next, key, item, m);
@@ -72,6 +72,7 @@ export class Cache implements Handler {
   }
 
   close(): void {
+    this.#metrics.close();
     this.success.clear();
     this.denial.clear();
   }
@@ -100,7 +101,7 @@ export class Cache implements Handler {
 
   #serveStale(req: Request, next: Next, key: string, item: Item, m: BoundMetrics): Reply | Promise<Reply> {
     if (this.#config.verifyStale) return this.#verifyStale(req, next, key, item, m);
-    m.servedStale.inc();
+    m.servedStale++;
     this.#refresh(req, next, key, item, m);
     return materialize(item, 0, true);
   }
@@ -114,7 +115,7 @@ export class Cache implements Handler {
     } catch (err) {
       this.#logger.debug(`refreshing ${req.qname} ${req.qtype} failed: ${(err as Error).message}`);
     }
-    m.servedStale.inc();
+    m.servedStale++;
     return materialize(item, 0, true);
   }
 
@@ -122,7 +123,7 @@ export class Cache implements Handler {
   #refresh(req: Request, next: Next, key: string, item: Item, m: BoundMetrics): void {
     if (this.#inflight.has(key)) return;
     this.#inflight.add(key);
-    m.prefetch.inc();
+    m.prefetch++;
     const run = async (): Promise<void> => {
       try {
         const fresh = this.#store(req, key, await next(), m);
@@ -159,7 +160,7 @@ export class Cache implements Handler {
     const duration = type === 'servfail' ? this.#config.servfailTtl : clamp(messageTtl(scan, type), limits.minTtl, limits.maxTtl);
     if (duration <= 0) return undefined;
     if (!questionMatches(w.wire, req.qname, qtypeCode(req.qtype), qclassCode(req.qclass))) {
-      m.drops.inc();
+      m.drops++;
       return undefined;
     }
     if (inZones(req.qname, this.#config.disable[kind])) return undefined;
@@ -170,7 +171,7 @@ export class Cache implements Handler {
     const item: Item = { wire: bytes.wire, ttlOffsets: bytes.ttlOffsets, stored: now, origTtl: duration, kind, hits: 0, last: now };
     // One key lives in one store: an old entry in the other could shadow this one while stale.
     (kind === 'success' ? this.denial : this.success).delete(key);
-    if ((kind === 'success' ? this.success : this.denial).set(key, item)) m.evictions[kind].inc();
+    if ((kind === 'success' ? this.success : this.denial).set(key, item)) m.evictions[kind]++;
     m.entries.success.set(this.success.size);
     m.entries.denial.set(this.denial.size);
     return item;
