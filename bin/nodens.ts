@@ -1,13 +1,13 @@
 #!/usr/bin/env node
 // The nodens CLI: CoreDNS's flags (-conf, -dns.port, -plugins, -version, -quiet) plus --validate and --plugin.
 import fs from 'node:fs';
-import { createRequire } from 'node:module';
 import { ConfigError } from '../core/config/errors.js';
 import { createRegistry, createServer, importPlugin, readConfig } from '../core/create.js';
 import { createLogger } from '../core/log.js';
 import type { AnyPlugin } from '../core/plugin.js';
+import { VERSION } from '../core/version.js';
 
-const { version } = createRequire(import.meta.url)('../../package.json') as { version: string };
+const version = VERSION;
 
 const USAGE = `Usage: nodens [flags]
   -conf FILE        Corefile (or .yaml/.yml config) to load (default: ./Corefile)

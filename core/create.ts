@@ -26,28 +26,33 @@ export function createRegistry(external: readonly AnyPlugin[] = []): Registry {
 }
 
 /** Reads (and validates) the config the options name, without starting anything. */
-export function readConfig(opts: CreateServerOptions, registry: Registry): Config {
-  const env = opts.env ?? process.env;
+export function readConfig(opts: CreateServerOptions, registry: Registry, logger?: Logger): Config {
+  const load = {
+    registry,
+    env: opts.env ?? process.env,
+    defaultPort: opts.defaultPort ?? 53,
+    onWarning: (message: string) => logger?.warn(message),
+  };
   if (opts.corefile !== undefined) {
     const file = opts.file ?? '<string>';
-    return loadConfigText(opts.corefile, file, { registry, env, configDir: opts.file ? path.dirname(path.resolve(opts.file)) : process.cwd() });
+    return loadConfigText(opts.corefile, file, { ...load, configDir: opts.file ? path.dirname(path.resolve(opts.file)) : process.cwd() });
   }
   if (!opts.file) throw new Error('no config: give a file or a Corefile text');
-  return loadConfigFile(opts.file, { registry, env });
+  return loadConfigFile(opts.file, load);
 }
 
 /** Loads the config and starts a server on it. */
 export async function createServer(opts: CreateServerOptions): Promise<DnsServer> {
   const registry = createRegistry(opts.plugins);
-  const config = readConfig(opts, registry);
   const logger: Logger = opts.logger ?? createLogger();
+  const config = readConfig(opts, registry, logger);
   return DnsServer.start({
     ...opts,
     logger,
     config,
     registry,
     // A reload re-reads the file; a server started from text has nothing to re-read but the text.
-    loadConfig: () => readConfig(opts, registry),
+    loadConfig: () => readConfig(opts, registry, logger),
   });
 }
 

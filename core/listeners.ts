@@ -26,6 +26,9 @@ export class Listener {
   port = 0;
   /** False once shutdown begins: new datagrams and connections are ignored while in-flight ones finish. */
   accepting = true;
+  /** Queries answered asynchronously and not yet sent. */
+  #pending = 0;
+  #idle: (() => void) | undefined;
 
   constructor(readonly address: string, private handler: QueryHandler, private readonly limits: ListenerLimits = DEFAULT_LIMITS) {}
 
@@ -75,7 +78,12 @@ export class Listener {
     const client: ClientInfo = { address: rinfo.address, port: rinfo.port, transport: 'udp', family: rinfo.family === 'IPv6' ? 6 : 4 };
     const out = this.handler(msg, client, local);
     if (out instanceof Promise) {
-      out.then((wire) => wire && this.udp && udp.send(wire, rinfo.port, rinfo.address), () => {});
+      this.#pending++;
+      // Settled only once the datagram has left: closing the socket earlier would drop it.
+      out.then(
+        (wire) => (wire && this.udp ? udp.send(wire, rinfo.port, rinfo.address, () => this.#settled()) : this.#settled()),
+        () => this.#settled(),
+      );
     } else if (out) {
       udp.send(out, rinfo.port, rinfo.address);
     }
@@ -108,8 +116,12 @@ export class Listener {
         pending = pending.subarray(2 + len);
         inFlight++;
         const out = this.handler(wire, client, local);
-        if (out instanceof Promise) out.then(send, () => send(undefined));
-        else send(out);
+        if (out instanceof Promise) {
+          this.#pending++;
+          out.then(send, () => send(undefined)).finally(() => this.#settled());
+        } else {
+          send(out);
+        }
       }
       if (inFlight >= this.limits.maxTcpPipeline) socket.pause();
     });
@@ -121,6 +133,22 @@ export class Listener {
   stopAccepting(): void {
     this.accepting = false;
     this.tcp?.close();
+  }
+
+  #settled(): void {
+    if (--this.#pending === 0) this.#idle?.();
+  }
+
+  /** Resolves once every query answered asynchronously has been sent (or after timeoutMs). */
+  idle(timeoutMs: number): Promise<void> {
+    if (this.#pending === 0) return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = setTimeout(resolve, timeoutMs);
+      this.#idle = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
   }
 
   /** Closes the UDP socket and every TCP connection. */

@@ -333,7 +333,8 @@ export class DnsServer implements SignalOwner {
     for (const [key, listener] of this.#listeners) {
       if (!next.routes.has(key)) {
         this.#listeners.delete(key);
-        void listener.close();
+        listener.stopAccepting();
+        void listener.idle(this.deadlineMs).then(() => listener.close());
       }
     }
     for (const hook of next.startup) await hook();
@@ -359,7 +360,7 @@ export class DnsServer implements SignalOwner {
     const gen = this.#gen;
     if (gen) await Promise.allSettled(gen.shutdown.map((fn) => fn()));
     for (const l of this.#listeners.values()) l.stopAccepting();
-    if (gen) await this.#drain(gen);
+    await Promise.all([...this.#listeners.values()].map((l) => l.idle(this.deadlineMs)));
     for (const c of this.#controllers) c.abort(new Error('server shutting down'));
     await Promise.all([...this.#listeners.values()].map((l) => l.close()));
     this.#listeners.clear();
