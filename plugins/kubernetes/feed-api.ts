@@ -59,8 +59,10 @@ export function makeKubeConfig(o: ApiFeedOptions): KubeConfig {
     if (o.context) kc.setCurrentContext(o.context);
   } else if (o.endpoint) {
     const [cert, key, ca] = o.tls ?? [];
+    // client-node refuses plain http unless TLS verification is off; there is no TLS to verify on http.
+    const plain = o.endpoint.startsWith('http:');
     kc.loadFromOptions({
-      clusters: [{ name: 'nodens', server: o.endpoint, ...(ca ? { caFile: ca } : {}), skipTLSVerify: false }],
+      clusters: [{ name: 'nodens', server: o.endpoint, ...(ca ? { caFile: ca } : {}), skipTLSVerify: plain }],
       users: [{ name: 'nodens', ...(cert ? { certFile: cert } : {}), ...(key ? { keyFile: key } : {}) }],
       contexts: [{ name: 'nodens', cluster: 'nodens', user: 'nodens' }],
       currentContext: 'nodens',
