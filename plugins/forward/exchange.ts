@@ -61,7 +61,13 @@ export interface ExchangeOptions {
   readonly signal?: AbortSignal;
   /** Called for every datagram or frame that is not our answer. */
   readonly onDrop?: () => void;
+  /** Where the exchange registers its cancel function while it runs (so close() can end it). */
+  readonly track?: Set<(err: Error) => void>;
 }
+
+// Upstreams are IP literals: resolve them without a trip through dns.lookup.
+const literal = (address: string, _family: unknown, cb: (err: null, address: string, family: number) => void): void =>
+  cb(null, address, address.includes(':') ? 6 : 4);
 
 /**
  * One query over UDP from a socket of its own: bound to a random port by the kernel and connected to
@@ -71,7 +77,7 @@ export function udpExchange(to: Endpoint, query: Uint8Array, opts: ExchangeOptio
   // `query` is a template: each exchange sends its own copy with a fresh ID.
   return new Promise((resolve, reject) => {
     const qend = questionEnd(query);
-    const sock = dgram.createSocket(to.family === 6 ? 'udp6' : 'udp4');
+    const sock = dgram.createSocket({ type: to.family === 6 ? 'udp6' : 'udp4', lookup: literal as never });
     const wire = withId(query, randomId());
     let done = false;
     const finish = (err: Error | undefined, reply?: Buffer): void => {
@@ -79,6 +85,7 @@ export function udpExchange(to: Endpoint, query: Uint8Array, opts: ExchangeOptio
       done = true;
       clearTimeout(timer);
       opts.signal?.removeEventListener('abort', onAbort);
+      opts.track?.delete(cancel);
       try {
         sock.close();
       } catch {
@@ -88,6 +95,8 @@ export function udpExchange(to: Endpoint, query: Uint8Array, opts: ExchangeOptio
       else resolve(reply!);
     };
     const onAbort = (): void => finish(abortError(opts.signal!));
+    const cancel = (err: Error): void => finish(err);
+    opts.track?.add(cancel);
     const timer = setTimeout(() => finish(new ExchangeError('ETIMEDOUT', `no answer from ${to.name} within ${opts.timeoutMs}ms`)), opts.timeoutMs);
     if (opts.signal?.aborted) return onAbort();
     opts.signal?.addEventListener('abort', onAbort, { once: true });

@@ -1,5 +1,6 @@
 import { expect } from 'chai';
 import dgram from 'node:dgram';
+import net from 'node:net';
 import { decodeMessage, isWireReply, makeReply, messageOf, Rcode, type Message, type Reply } from '../../core/message.js';
 import { DnsError, type Next } from '../../core/plugin.js';
 import { makeRequest, rr, stubNext, type TestRequestOptions } from '../../core/testing.js';
@@ -217,6 +218,24 @@ describe('forward against a hostile or silent upstream', function () {
       expect(((await third) as Error).message).to.equal('done');
     } finally {
       up.close();
+    }
+  });
+
+  it('close() ends queries in flight over UDP and TCP at once', async () => {
+    const up = await fakeUpstream(() => {});
+    const tcp = net.createServer(() => {});
+    await new Promise<void>((r) => tcp.listen(up.port, '127.0.0.1', () => r()));
+    try {
+      const { f } = forward(`forward . 127.0.0.1:${up.port}`);
+      const t0 = performance.now();
+      const pending = [ask(f, 'u.example.test'), ask(f, 't.example.test', 'A', { transport: 'tcp' })].map((p) => p.then(() => 'answered', (e: Error) => e.name));
+      await new Promise((r) => setTimeout(r, 20));
+      f.close();
+      expect(await Promise.all(pending)).to.deep.equal(['DnsError', 'DnsError']);
+      expect(performance.now() - t0).to.be.below(500);
+    } finally {
+      up.close();
+      tcp.close();
     }
   });
 

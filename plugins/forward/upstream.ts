@@ -30,6 +30,8 @@ export class Upstream {
   #timer: NodeJS.Timeout | undefined;
   #closed = false;
   readonly #inflight = new Set<AbortController>();
+  /** Cancels of the UDP exchanges under way. */
+  readonly #udp = new Set<(err: Error) => void>();
 
   constructor(to: Endpoint, expireMs: number, health: HealthOptions, hooks: { onDrop: () => void; onProbeFail: () => void }) {
     this.to = to;
@@ -46,7 +48,7 @@ export class Upstream {
   }
 
   exchange(query: Uint8Array, transport: Transport, opts: ExchangeOptions): Promise<Buffer> {
-    const o = { ...opts, onDrop: this.#onDrop };
+    const o = { ...opts, onDrop: this.#onDrop, track: this.#udp };
     return transport === 'tcp' ? this.#tcp.exchange(query, o) : udpExchange(this.to, query, o);
   }
 
@@ -61,6 +63,7 @@ export class Upstream {
     this.#closed = true;
     if (this.#timer) clearTimeout(this.#timer);
     for (const c of this.#inflight) c.abort();
+    for (const cancel of [...this.#udp]) cancel(new Error(`forward: ${this.to.name} closed`));
     this.#tcp.close();
   }
 
