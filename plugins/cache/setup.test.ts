@@ -56,3 +56,15 @@ describe('cache defaults', () => {
     expect(c.verifyStale).to.equal(false);
   });
 });
+
+describe('cache options schema', () => {
+  it('accepts what parse produces and the YAML shape, and rejects unknown keys', async () => {
+    const { validateOptions } = await import('../../core/config/validate.js');
+    const plugin = (await import('./index.js')).default;
+    const at = () => ({ file: 'nodens.yaml', line: 1, col: 1 });
+    const good = { ttl: 30, zones: ['example.org'], success: { capacity: 10, ttl: 60, minttl: 1 }, prefetch: { amount: 5, duration: '30s', percentage: 20 }, serve_stale: { duration: '1h', refresh_mode: 'verify' }, servfail: '0', disable: { denial: ['example.org'] }, keepttl: true };
+    expect(() => validateOptions(plugin, good, at)).not.to.throw();
+    expect(() => validateOptions(plugin, { serve_stale: { refresh_mode: 'later' } }, at)).to.throw(/refresh_mode|must be equal/);
+    expect(() => validateOptions(plugin, { succes: { capacity: 1 } }, at)).to.throw(/succes/);
+  });
+});

@@ -72,3 +72,15 @@ describe('forward addresses', () => {
   ];
   for (const [text, want] of cases) it(text, () => expect(parseAddress(text)?.name).to.equal(want));
 });
+
+describe('forward options schema', () => {
+  it('accepts what parse produces and the YAML shape, and rejects bad values', async () => {
+    const { validateOptions } = await import('../../core/config/validate.js');
+    const plugin = (await import('./index.js')).default;
+    const at = () => ({ file: 'nodens.yaml', line: 1, col: 1 });
+    const good = { from: '', to: ['127.0.0.1:53'], except: ['example.org'], force_tcp: true, expire: '5s', max_fails: 0, health_check: { duration: '1s', no_rec: true, domain: 'example.org' }, policy: 'round_robin', max_concurrent: 10 };
+    expect(() => validateOptions(plugin, good, at)).not.to.throw();
+    expect(() => validateOptions(plugin, { from: '' }, at)).to.throw(/to/);
+    expect(() => validateOptions(plugin, { from: '', to: ['127.0.0.1'], policy: 'fastest' }, at)).to.throw(/policy|must be equal/);
+  });
+});

@@ -124,7 +124,8 @@ export function setup(o: ForwardOptions, env: SetupEnv): Forward {
   if (endpoints.length > MAX_UPSTREAMS) throw new ConfigError(undefined, NAME, `more than ${MAX_UPSTREAMS} TOs configured: ${endpoints.length}`);
   const metrics = new ForwardMetrics(env.metrics);
   const health = {
-    intervalMs: parseDuration(o.health_check?.duration ?? '0.5s'),
+    // A zero interval would probe a dead upstream in a tight loop.
+    intervalMs: Math.max(10, parseDuration(o.health_check?.duration ?? '0.5s')),
     recursionDesired: !(o.health_check?.no_rec ?? false),
     domain: normalizeZone(o.health_check?.domain ?? ''),
     tcp: o.force_tcp ?? false,
