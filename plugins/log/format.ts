@@ -12,9 +12,14 @@ const EMPTY = '-';
 
 type Part = string | ((req: Request, done: Done) => string);
 
-/** `[::1]` for IPv6, as a URL writes an address (RFC 3986). */
-function bracketed(address: string): string {
-  return address.includes(':') ? `[${address}]` : address;
+/**
+ * `[::1]` for IPv6, as a URL writes an address (RFC 3986). An IPv4 client on a dual-stack socket
+ * (`::ffff:10.0.0.1`) prints as IPv4, as Go (and so CoreDNS) prints it.
+ */
+export function bracketed(address: string): string {
+  if (!address.includes(':')) return address;
+  if (address.startsWith('::ffff:') && address.includes('.')) return address.slice(7);
+  return `[${address}]`;
 }
 
 /** Seconds with up to nanosecond digits and no exponent, as Go's FormatFloat(s, 'f', -1, 64) prints a Duration. */

@@ -8,7 +8,7 @@ import { createMetrics } from '../../core/metrics.js';
 import type { Done, SetupEnv } from '../../core/plugin.js';
 import { makeRequest, rr, startServer, stubNext, type TestRequestOptions } from '../../core/testing.js';
 import { encodeMessage } from '../../core/wire.js';
-import { classify, compileFormat, formatDuration } from './format.js';
+import { bracketed, classify, compileFormat, formatDuration } from './format.js';
 import { parse, setup, type LogOptions } from './setup.js';
 
 function testEnv(): SetupEnv & { lines: string[] } {
@@ -25,6 +25,10 @@ function done(reply: Reply | undefined, over: Partial<Done> = {}): Done {
 }
 
 describe('log: format', () => {
+  it('writes addresses as CoreDNS does', () => {
+    expect(['10.0.0.1', '::1', '::ffff:127.0.0.1', 'fe80::ffff:1'].map(bracketed)).to.deep.equal(['10.0.0.1', '[::1]', '127.0.0.1', '[fe80::ffff:1]']);
+  });
+
   it('formats durations as Go prints seconds', () => {
     expect(formatDuration(37.990251)).to.equal('0.037990251s');
     expect(formatDuration(1000)).to.equal('1s');
