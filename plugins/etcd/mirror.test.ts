@@ -265,6 +265,31 @@ describe('etcd plugin against a real etcd', function () {
     }
   });
 
+  it('starts while etcd is down: SERVFAIL and not synced, then loads when etcd comes up', async () => {
+    const path = '/late';
+    await put('a.late.test', { host: '10.6.0.1' }, path);
+    await etcd.stop();
+    const lateClient = createClient({ endpoints: [etcd.endpoint] });
+    const mirror = new EtcdMirror(lateClient, { path, logger: memoryLogger(), backoffCapMs: 200 });
+    const handler = new EtcdHandler(['late.test'], undefined, mirror);
+    try {
+      mirror.start();
+      const t0 = performance.now();
+      expect(await mirror.waitSynced(5000)).to.equal(false);
+      expect(performance.now() - t0, 'gives up waiting at the first refused read').to.be.below(2000);
+      const req = makeRequest('a.late.test', 'A');
+      expect(() => handler.serve(req, stubNext(req))).to.throw(/not loaded/);
+      const loaded = event(mirror, 'reload', 15_000);
+      await etcd.restart();
+      await loaded;
+      expect(answers(messageOf(await handler.serve(req, stubNext(req))))).to.deep.equal(['a.late.test. 300 IN A 10.6.0.1']);
+    } finally {
+      await mirror.close();
+      lateClient.close();
+      if (etcd.pid === undefined) await etcd.restart();
+    }
+  });
+
   it('serves dig through a server whose Corefile has only the etcd plugin', async () => {
     const path = '/sock';
     await put('www.sock.test', { host: '10.5.0.1' }, path);

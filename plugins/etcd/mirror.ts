@@ -20,7 +20,8 @@ export type ReloadReason = 'initial' | 'compacted';
 
 /**
  * Events: 'change' (revision) after watch events are applied; 'reload' (revision, reason) after a
- * full get replaced the contents; 'disconnected' (error) and 'connected' as the watch goes and comes.
+ * full get replaced the contents; 'disconnected' (error) and 'connected' as the watch goes and comes;
+ * 'retrying' (error) when a read failed and will be tried again.
  */
 export class EtcdMirror extends EventEmitter {
   /** The current contents. Replaced whole on a reload, changed in place by watch events. */
@@ -60,18 +61,21 @@ export class EtcdMirror extends EventEmitter {
     this.#loop ??= this.#run();
   }
 
-  /** Resolves true once synced, or false after `timeoutMs`. */
+  /** Resolves true once synced; false after `timeoutMs`, or at once when a read failed and is being retried. */
   waitSynced(timeoutMs: number): Promise<boolean> {
     if (this.#synced) return Promise.resolve(true);
     return new Promise((resolve) => {
       const done = (ok: boolean): void => {
         clearTimeout(timer);
         this.off('reload', onReload);
+        this.off('retrying', onRetry);
         resolve(ok);
       };
       const onReload = (): void => done(true);
+      const onRetry = (): void => done(false);
       const timer = setTimeout(() => done(false), timeoutMs);
       this.on('reload', onReload);
+      this.on('retrying', onRetry);
     });
   }
 
@@ -93,6 +97,7 @@ export class EtcdMirror extends EventEmitter {
       } catch (err) {
         if (this.#closed) break;
         this.#lost(err);
+        this.emit('retrying', err);
         await this.#sleep(delay);
         delay = Math.min(delay * 2, this.#opts.backoffCapMs ?? 2000);
       }

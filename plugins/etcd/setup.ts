@@ -86,7 +86,7 @@ export function parse(d: Directive, ctx: ParseContext): EtcdOptions {
   return opts;
 }
 
-/** How long setup waits for the first get before letting the server start (queries get SERVFAIL until then). */
+/** How long setup waits for the first get (unless it fails) before letting the server start; queries get SERVFAIL until it loads. */
 const SYNC_WAIT_MS = 5000;
 
 export async function setup(options: EtcdOptions, env: SetupEnv): Promise<Handler> {
@@ -104,7 +104,7 @@ export async function setup(options: EtcdOptions, env: SetupEnv): Promise<Handle
   mirror.on('connected', () => env.logger.debug('watching etcd'));
   mirror.start();
   if (!(await mirror.waitSynced(SYNC_WAIT_MS))) {
-    env.logger.warn(`could not load ${options.path ?? '/skydns'} from etcd in ${SYNC_WAIT_MS / 1000}s: answering SERVFAIL until it loads`);
+    env.logger.warn(`could not load ${options.path ?? '/skydns'} from etcd yet: answering SERVFAIL until it loads`);
   }
   return {
     serve: (req, next) => handler.serve(req, next),
