@@ -1,5 +1,8 @@
 // The API feed through the real @kubernetes/client-node against the stand-in API server.
 import { expect } from 'chai';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { memoryLogger } from '../../core/log.js';
 import { messageOf, Rcode, type Message } from '../../core/message.js';
 import { makeRequest, rrText, stubNext } from '../../core/testing.js';
@@ -32,7 +35,7 @@ async function rig(opts: Partial<ApiFeedOptions> = {}, api?: FakeApiServer): Pro
   api ??= await FakeApiServer.start();
   const index = new ServiceIndex();
   const logger = memoryLogger();
-  const feed = startApiFeed(index, { endpoint: api.url, backoffInitialMs: 20, backoffMaxMs: 200, ...opts }, logger);
+  const feed = startApiFeed(index, { endpoint: api.url, backoffInitialMs: 20, backoffMaxMs: 200, ...opts } as ApiFeedOptions, logger);
   const h = new KubernetesHandler({
     index, zones: ['cluster.local', 'in-addr.arpa'], primaryZone: 'cluster.local', ttl: 5, podMode: opts.pods ? 'verified' : 'disabled',
     namespaces: undefined, ignoreEmptyService: false, fall: undefined, localIPs: () => ['127.0.0.1'], resolve: () => Promise.reject(new Error('none')),
@@ -223,6 +226,26 @@ describe('kubernetes API feed (client-node against the stand-in API server)', fu
     const plain = await rig({});
     await plain.feed.waitForSync(5000);
     expect(plain.api.requests.some((q) => q.kind === 'pods')).to.equal(false);
+  });
+
+  it('connects with a kubeconfig file and context (client-node KubeConfig)', async () => {
+    const api = await FakeApiServer.start();
+    seed(api);
+    const dir = await mkdtemp(join(tmpdir(), 'nodens-kc-'));
+    const file = join(dir, 'config');
+    await writeFile(file, [
+      'apiVersion: v1', 'kind: Config', 'current-context: wrong',
+      'clusters:', `- { name: fake, cluster: { server: "${api.url}", insecure-skip-tls-verify: true } }`, '- { name: nowhere, cluster: { server: "http://127.0.0.1:1" } }',
+      'users:', '- { name: me, user: { token: abc } }',
+      'contexts:', '- { name: test, context: { cluster: fake, user: me } }', '- { name: wrong, context: { cluster: nowhere, user: me } }', '',
+    ].join('\n'));
+    try {
+      const r = await rig({ endpoint: undefined, kubeconfig: file, context: 'test' }, api);
+      expect(await r.feed.waitForSync(5000)).to.equal(true);
+      expect(await r.answers('db.prod.svc.cluster.local')).to.have.length(1);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   it('stop() closes every watch and restarts nothing', async () => {

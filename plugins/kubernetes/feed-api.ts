@@ -3,8 +3,12 @@
 // alive across errors: restarts with capped jittered backoff, a watchdog for silent watches, a stopping flag.
 import http from 'node:http';
 import https from 'node:https';
-import { KubeConfig, ListWatch, Watch, type KubernetesListObject, type KubernetesObject } from '@kubernetes/client-node';
+import type { KubeConfig, KubernetesListObject, KubernetesObject } from '@kubernetes/client-node';
+// Deep imports: the package index (and its KubeConfig) loads the whole generated API, ~70 MB of RSS.
+import { ListWatch } from '@kubernetes/client-node/dist/cache.js';
+import { Watch } from '@kubernetes/client-node/dist/watch.js';
 import { RateLimitedLog, type Logger } from '../../core/log.js';
+import { endpointAccess, inClusterAccess, kubeconfigAccess, type ClusterAccess } from './cluster-access.js';
 import { TRIM, type KObject, type ResourceKind } from './objects.js';
 import type { EventType, IndexSink } from './service-index.js';
 
@@ -22,8 +26,8 @@ export interface ApiFeedOptions {
   readonly tls?: readonly [string, string, string];
   readonly kubeconfig?: string;
   readonly context?: string;
-  /** A ready KubeConfig (tests, embedders); wins over the above. */
-  readonly kubeConfig?: KubeConfig;
+  /** A ready connection (a client-node KubeConfig fits); wins over the above. */
+  readonly access?: ClusterAccess;
   /** Label selector for Services and EndpointSlices. */
   readonly labels?: string | undefined;
   /** Label selector for Namespaces. */
@@ -51,35 +55,24 @@ const PATHS: Record<ResourceKind, string> = {
   pods: '/api/v1/pods',
 };
 
-export function makeKubeConfig(o: ApiFeedOptions): KubeConfig {
-  if (o.kubeConfig) return o.kubeConfig;
-  const kc = new KubeConfig();
-  if (o.kubeconfig) {
-    kc.loadFromFile(o.kubeconfig);
-    if (o.context) kc.setCurrentContext(o.context);
-  } else if (o.endpoint) {
-    const [cert, key, ca] = o.tls ?? [];
-    // client-node refuses plain http unless TLS verification is off; there is no TLS to verify on http.
-    const plain = o.endpoint.startsWith('http:');
-    kc.loadFromOptions({
-      clusters: [{ name: 'nodens', server: o.endpoint, ...(ca ? { caFile: ca } : {}), skipTLSVerify: plain }],
-      users: [{ name: 'nodens', ...(cert ? { certFile: cert } : {}), ...(key ? { keyFile: key } : {}) }],
-      contexts: [{ name: 'nodens', cluster: 'nodens', user: 'nodens' }],
-      currentContext: 'nodens',
-    });
-  } else {
-    kc.loadFromCluster();
-  }
-  return kc;
+/** The connection the options describe; in-cluster when they name none. A kubeconfig file loads asynchronously. */
+export function clusterAccess(o: ApiFeedOptions): ClusterAccess | Promise<ClusterAccess> {
+  if (o.access) return o.access;
+  if (o.kubeconfig) return kubeconfigAccess(o.kubeconfig, o.context);
+  if (o.endpoint) return endpointAccess(o.endpoint, o.tls);
+  return inClusterAccess();
 }
 
 /** GET a JSON document from the API server with the KubeConfig's credentials. */
-async function getJson(kc: KubeConfig, path: string): Promise<Record<string, unknown>> {
-  const cluster = kc.getCurrentCluster();
+async function getJson(access: ClusterAccess, path: string): Promise<Record<string, unknown>> {
+  const cluster = access.getCurrentCluster();
   if (!cluster) throw new Error('no current cluster in the kubeconfig');
   const url = new URL(cluster.server + path);
-  const opts: https.RequestOptions = { headers: { Accept: 'application/json' } };
-  await kc.applyToHTTPSOptions(opts);
+  const init = await access.applyToFetchOptions({});
+  // KubeConfig hands out node-fetch Headers; our own access plain objects.
+  const h = init.headers as { entries?: () => Iterable<[string, string]> } | Record<string, string> | undefined;
+  const headers = h && typeof h.entries === 'function' ? Object.fromEntries((h as { entries(): Iterable<[string, string]> }).entries()) : (h as Record<string, string> | undefined);
+  const opts: https.RequestOptions = { agent: init.agent as http.Agent, headers: { ...headers, Accept: 'application/json' } };
   const mod = url.protocol === 'https:' ? https : http;
   return new Promise((resolve, reject) => {
     const req = mod.get(url, opts, (res) => {
@@ -105,7 +98,7 @@ async function getJson(kc: KubeConfig, path: string): Promise<Record<string, unk
 }
 
 /** Lists a resource page by page, trimming each item before the next page arrives. */
-async function listAll(kc: KubeConfig, kind: ResourceKind, selector: string | undefined, pageSize: number): Promise<KubernetesListObject<KubernetesObject>> {
+async function listAll(access: ClusterAccess, kind: ResourceKind, selector: string | undefined, pageSize: number): Promise<KubernetesListObject<KubernetesObject>> {
   const items: KObject[] = [];
   let cont = '';
   let resourceVersion = '';
@@ -113,7 +106,7 @@ async function listAll(kc: KubeConfig, kind: ResourceKind, selector: string | un
     const q = new URLSearchParams({ limit: String(pageSize) });
     if (cont) q.set('continue', cont);
     if (selector) q.set('labelSelector', selector);
-    const page = await getJson(kc, `${PATHS[kind]}?${q}`);
+    const page = await getJson(access, `${PATHS[kind]}?${q}`);
     for (const raw of (page.items as unknown[] | undefined) ?? []) items.push(TRIM[kind](raw));
     const meta = (page.metadata ?? {}) as { continue?: string; resourceVersion?: string };
     cont = meta.continue ?? '';
@@ -135,7 +128,7 @@ interface ResourceState {
 
 /** Starts list+watch of the resources into `index`; see ApiFeedOptions. */
 export function startApiFeed(index: IndexSink, options: ApiFeedOptions, logger: Logger): Feed {
-  const kc = makeKubeConfig(options);
+  const access = clusterAccess(options);
   const watchdogMs = options.watchdogMs ?? 120_000;
   const timeoutSeconds = options.watchTimeoutSeconds ?? 300;
   const backoffInitial = options.backoffInitialMs ?? 500;
@@ -172,8 +165,9 @@ export function startApiFeed(index: IndexSink, options: ApiFeedOptions, logger: 
   };
 
   class FeedWatch extends Watch {
-    constructor(private readonly s: ResourceState) {
-      super(kc);
+    constructor(private readonly s: ResourceState, resolved: ClusterAccess) {
+      // Watch reads only getCurrentCluster() and applyToFetchOptions() of its config.
+      super(resolved as unknown as KubeConfig);
     }
     override async watch(path: string, params: Record<string, string | number | boolean | undefined>, cb: (phase: string, obj: unknown, watchObj?: unknown) => void, done: (err: unknown) => void): Promise<AbortController> {
       const s = this.s;
@@ -212,13 +206,17 @@ export function startApiFeed(index: IndexSink, options: ApiFeedOptions, logger: 
     }, delay);
   };
 
-  for (const s of states) {
+  const startInformers = (resolved: ClusterAccess): void => {
+    for (const s of states) startInformer(s, resolved);
+  };
+  const startInformer = (s: ResourceState, resolved: ClusterAccess): void => {
+    if (stopping) return;
     const listFn = async () => {
-      const list = await listAll(kc, s.kind, selectors[s.kind], pageSize);
+      const list = await listAll(resolved, s.kind, selectors[s.kind], pageSize);
       recovered(s);
       return list;
     };
-    const informer = new ListWatch<KubernetesObject>(PATHS[s.kind], new FeedWatch(s), listFn, false, selectors[s.kind]);
+    const informer = new ListWatch<KubernetesObject>(PATHS[s.kind], new FeedWatch(s, resolved), listFn, false, selectors[s.kind]);
     const apply = (type: EventType) => (obj: KubernetesObject) => index.apply(s.kind, type, obj as unknown as KObject);
     informer.on('add', apply('add'));
     informer.on('update', apply('update'));
@@ -227,6 +225,11 @@ export function startApiFeed(index: IndexSink, options: ApiFeedOptions, logger: 
     informer.on('error', (err: unknown) => scheduleRestart(s, err));
     s.informer = informer;
     void informer.start().catch((err: unknown) => scheduleRestart(s, err));
+  };
+  if (access instanceof Promise) {
+    access.then(startInformers, (err: unknown) => logger.error(`cannot load the kubeconfig: ${describe(err)}`));
+  } else {
+    startInformers(access);
   }
 
   const watchdog = setInterval(() => {

@@ -1,0 +1,182 @@
+// Kubernetes scale benchmark (a script, not a test): the stand-in API server with N Services x 10 endpoints,
+// the plugin's index fed by client-node in a child process (so its RSS is its own), measuring initial sync
+// time, RSS, and the time from a watch event leaving the API server to the new answer being served.
+//   node --import=tsx test/bench/kubernetes-scale.ts [N...]
+import { fork } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { FakeApiServer } from '../fixtures/k8s-api-server.js';
+import type { KEndpointSlice, KService } from '../../plugins/kubernetes/objects.js';
+
+export interface ScaleResult {
+  readonly services: number;
+  readonly endpoints: number;
+  readonly syncMs: number;
+  readonly rssMB: number;
+  readonly heapMB: number;
+  /** Event → answer latency, when measured at this size. */
+  readonly p50Ms?: number;
+  readonly p99Ms?: number;
+}
+
+export interface ScaleOptions {
+  readonly sizes?: readonly number[];
+  /** Watch events timed per size (0: none). */
+  readonly events?: number;
+  readonly log?: (line: string) => void;
+}
+
+const ENDPOINTS_PER_SERVICE = 10;
+const PROBE = { ns: 'bench', name: 'probe' };
+const now = (): number => performance.timeOrigin + performance.now();
+const ip = (base: number, k: number): string => `${base + (k >>> 16)}.${(k >>> 8) & 255}.${k & 255}`;
+
+function makeService(i: number): KService {
+  return {
+    apiVersion: 'v1', kind: 'Service',
+    metadata: { name: `svc-${i}`, namespace: `ns-${i % 100}`, labels: { app: `svc-${i}`, 'app.kubernetes.io/part-of': 'bench' }, ...realisticMeta(i) },
+    spec: { type: 'ClusterIP', clusterIP: `10.${ip(96, i)}`, clusterIPs: [`10.${ip(96, i)}`], ports: [{ name: 'http', port: 80, protocol: 'TCP' }] },
+  } as KService;
+}
+
+function makeSlice(i: number): KEndpointSlice {
+  const endpoints = [];
+  for (let j = 0; j < ENDPOINTS_PER_SERVICE; j++) {
+    const k = i * ENDPOINTS_PER_SERVICE + j;
+    endpoints.push({
+      addresses: [`100.${ip(64, k)}`], conditions: { ready: true, serving: true, terminating: false },
+      nodeName: `node-${k % 50}`, zone: 'zone-a', targetRef: { kind: 'Pod', name: `svc-${i}-7d9f8b-${j}x`, namespace: `ns-${i % 100}`, uid: `uid-${k}` },
+    });
+  }
+  return {
+    apiVersion: 'discovery.k8s.io/v1', kind: 'EndpointSlice',
+    metadata: { name: `svc-${i}-abcde`, namespace: `ns-${i % 100}`, labels: { 'kubernetes.io/service-name': `svc-${i}`, 'endpointslice.kubernetes.io/managed-by': 'endpointslice-controller.k8s.io' }, ...realisticMeta(i) },
+    addressType: 'IPv4', endpoints, ports: [{ name: 'http', port: 80, protocol: 'TCP' }],
+  } as KEndpointSlice;
+}
+
+/** Fields a real object carries and the plugin drops. */
+function realisticMeta(i: number): Record<string, unknown> {
+  return { uid: `0b6f1c2e-${i}`, creationTimestamp: '2024-05-01T10:00:00Z', generation: 1, annotations: { 'bench/note': 'x'.repeat(40) } };
+}
+
+function percentile(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+}
+
+/** Runs one size: API server here, the index in a child process. */
+async function runSize(n: number, events: number): Promise<ScaleResult> {
+  const api = await FakeApiServer.start();
+  const namespaces = Array.from({ length: 100 }, (_, i) => ({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: `ns-${i}` } }));
+  api.seed('namespaces', [...namespaces, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: PROBE.ns } }]);
+  api.seed('services', (function* () { for (let i = 0; i < n; i++) yield makeService(i); })());
+  api.seed('endpointslices', (function* () { for (let i = 0; i < n; i++) yield makeSlice(i); })());
+  const child = fork(fileURLToPath(import.meta.url), ['child', api.url], { execArgv: [...process.execArgv, '--expose-gc'] });
+  try {
+    const synced = await new Promise<{ syncMs: number; rss: number; heap: number }>((resolve, reject) => {
+      child.once('message', (m) => resolve(m as { syncMs: number; rss: number; heap: number }));
+      child.once('exit', (code) => reject(new Error(`bench child exited with ${code}`)));
+    });
+    let p50: number | undefined;
+    let p99: number | undefined;
+    if (events > 0) {
+      const lat = await measureEvents(api, child, events);
+      p50 = percentile(lat, 50);
+      p99 = percentile(lat, 99);
+    }
+    return {
+      services: n, endpoints: n * ENDPOINTS_PER_SERVICE, syncMs: synced.syncMs, rssMB: synced.rss / 2 ** 20, heapMB: synced.heap / 2 ** 20,
+      ...(p50 !== undefined ? { p50Ms: p50, p99Ms: p99! } : {}),
+    };
+  } finally {
+    child.kill();
+    await api.close();
+  }
+}
+
+/** Updates the probe Service's IP `events` times, one at a time; the child reports when it serves each. */
+async function measureEvents(api: FakeApiServer, child: ReturnType<typeof fork>, events: number): Promise<number[]> {
+  const latencies: number[] = [];
+  for (let i = 0; i < events; i++) {
+    const want = `10.250.${(i >> 8) & 255}.${i & 255}`;
+    const seen = new Promise<number>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`event ${i} not served within 5s`)), 5000);
+      const on = (m: unknown) => {
+        const msg = m as { ip?: string; t?: number };
+        if (msg.ip !== want) return;
+        clearTimeout(timer);
+        child.off('message', on);
+        resolve(msg.t!);
+      };
+      child.on('message', on);
+    });
+    const t0 = now();
+    api.update('services', { apiVersion: 'v1', kind: 'Service', metadata: { name: PROBE.name, namespace: PROBE.ns }, spec: { type: 'ClusterIP', clusterIP: want, clusterIPs: [want], ports: [{ name: 'http', port: 80, protocol: 'TCP' }] } });
+    latencies.push((await seen) - t0);
+    await new Promise((r) => setTimeout(r, 2));
+  }
+  return latencies.sort((a, b) => a - b);
+}
+
+/** The child: feed an index from the API server, report sync time and RSS, then report each probe answer served. */
+async function child(url: string): Promise<void> {
+  const { ServiceIndex } = await import('../../plugins/kubernetes/service-index.js');
+  const { startApiFeed } = await import('../../plugins/kubernetes/feed-api.js');
+  const { KubernetesHandler } = await import('../../plugins/kubernetes/kubernetes.js');
+  const { createLogger } = await import('../../core/log.js');
+  const { makeRequest, stubNext } = await import('../../core/testing.js');
+  const { messageOf } = await import('../../core/message.js');
+  const index = new ServiceIndex();
+  const t0 = performance.now();
+  const feed = startApiFeed(index, { endpoint: url }, createLogger({ quiet: true }));
+  if (!(await feed.waitForSync(600_000))) throw new Error('no sync');
+  const syncMs = performance.now() - t0;
+  const gc = (globalThis as { gc?: () => void }).gc;
+  for (let i = 0; i < 3; i++) {
+    gc?.();
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  const mem = process.memoryUsage();
+  const h = new KubernetesHandler({
+    index, zones: ['cluster.local'], primaryZone: 'cluster.local', ttl: 5, podMode: 'disabled', namespaces: undefined,
+    ignoreEmptyService: false, fall: undefined, localIPs: () => ['127.0.0.1'], resolve: () => Promise.reject(new Error('none')),
+  });
+  index.onChange((c) => {
+    if (c.name !== PROBE.name || c.namespace !== PROBE.ns) return;
+    const req = makeRequest(`${PROBE.name}.${PROBE.ns}.svc.cluster.local`, 'A');
+    const m = messageOf(h.serve(req, stubNext(req)) as never);
+    const answer = m.answer[0];
+    if (answer?.type === 'A') process.send!({ ip: answer.data, t: now() });
+  });
+  process.send!({ syncMs, rss: mem.rss, heap: mem.heapUsed });
+}
+
+/** Runs the sizes and returns the figures (npm run bench calls this). */
+export async function runKubernetesScaleBench(opts: ScaleOptions = {}): Promise<ScaleResult[]> {
+  const sizes = opts.sizes ?? [0, 1_000, 10_000, 50_000];
+  const log = opts.log ?? ((l: string) => console.log(l));
+  const results: ScaleResult[] = [];
+  for (const n of sizes) {
+    const r = await runSize(n, n === 10_000 ? (opts.events ?? 300) : 0);
+    results.push(r);
+    log(formatRow(r));
+  }
+  return results;
+}
+
+export function formatRow(r: ScaleResult): string {
+  const lat = r.p50Ms !== undefined ? `  event→answer p50 ${r.p50Ms.toFixed(2)} ms, p99 ${r.p99Ms!.toFixed(2)} ms` : '';
+  return `kubernetes scale: ${String(r.services).padStart(6)} services ${String(r.endpoints).padStart(7)} endpoints  sync ${(r.syncMs / 1000).toFixed(2).padStart(6)} s  RSS ${r.rssMB.toFixed(0).padStart(4)} MB  heap ${r.heapMB.toFixed(0).padStart(4)} MB${lat}`;
+}
+
+if (process.argv[2] === 'child') {
+  child(process.argv[3]!).catch((err: unknown) => {
+    console.error(err);
+    process.exit(1);
+  });
+} else if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  const sizes = process.argv.slice(2).map(Number).filter((n) => Number.isFinite(n));
+  runKubernetesScaleBench(sizes.length > 0 ? { sizes } : {}).then(() => process.exit(0), (err: unknown) => {
+    console.error(err);
+    process.exit(1);
+  });
+}
