@@ -1,6 +1,10 @@
 // Builds the etcd v3 client (npm etcd3) from the plugin's connection options.
 import { readFileSync } from 'node:fs';
-import { Etcd3, type IOptions } from 'etcd3';
+import { createRequire } from 'node:module';
+import type { Etcd3, IOptions } from 'etcd3';
+
+// etcd3 (with gRPC) adds ~30 MB to the process: load it only when an etcd client is made.
+const loadEtcd3 = () => createRequire(import.meta.url)('etcd3') as typeof import('etcd3');
 
 export interface ConnectionOptions {
   /** etcd endpoints; default http://localhost:2379. */
@@ -63,5 +67,5 @@ export function createClient(opts: ConnectionOptions): Etcd3 {
     // `tls` with no arguments: the system's CAs, even for endpoints written as http://.
     options.credentials = { rootCertificate: undefined as unknown as Buffer };
   }
-  return new Etcd3(options);
+  return new (loadEtcd3().Etcd3)(options);
 }

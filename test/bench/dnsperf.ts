@@ -1,0 +1,45 @@
+// Runs dnsperf against a server on loopback and reads its report (and per-query latencies for percentiles).
+import { execFile } from 'node:child_process';
+
+export interface PerfResult {
+  qps: number;
+  avgMs: number;
+  p50Ms: number;
+  p99Ms: number;
+  lostPct: number;
+  completed: number;
+}
+
+export interface PerfOptions {
+  port: number;
+  queryFile: string;
+  seconds: number;
+  /** A fixed rate (dnsperf -Q); undefined: as fast as the server answers. */
+  rate?: number;
+  /** Concurrent clients (dnsperf -c). */
+  clients?: number;
+}
+
+export function dnsperf(opts: PerfOptions): Promise<PerfResult> {
+  const args = ['-s', '127.0.0.1', '-p', String(opts.port), '-d', opts.queryFile, '-l', String(opts.seconds), '-c', String(opts.clients ?? 4), '-q', '500'];
+  // Per-query lines (-v) only at a fixed rate: at full load printing them would slow dnsperf itself.
+  if (opts.rate !== undefined) args.push('-Q', String(opts.rate), '-v');
+  return new Promise((resolve, reject) => {
+    execFile('dnsperf', args, { maxBuffer: 1 << 30, timeout: (opts.seconds + 30) * 1000 }, (err, stdout) => {
+      if (err && !stdout) return reject(err);
+      const num = (re: RegExp) => Number(re.exec(stdout)?.[1] ?? NaN);
+      const latencies: number[] = [];
+      for (const m of stdout.matchAll(/^> \S+ \S+ \S+ ([\d.]+)$/gm)) latencies.push(Number(m[1]) * 1000);
+      latencies.sort((a, b) => a - b);
+      const pct = (p: number) => (latencies.length ? latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))]! : NaN);
+      resolve({
+        qps: num(/Queries per second:\s+([\d.]+)/),
+        avgMs: num(/Average Latency \(s\):\s+([\d.]+)/) * 1000,
+        p50Ms: pct(50),
+        p99Ms: pct(99),
+        lostPct: num(/Queries lost:\s+\d+ \(([\d.]+)%\)/),
+        completed: num(/Queries completed:\s+(\d+)/),
+      });
+    });
+  });
+}

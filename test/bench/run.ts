@@ -1,0 +1,137 @@
+// `npm run bench`: dnsperf against nodens and reference servers on loopback, in the same run, printed as
+// tables with ratios. Not a test: it asserts nothing, it measures. Flags: --seconds N, --only a,b.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { dnsperf, type PerfResult } from './dnsperf.js';
+import { freePort, startProcess, stopAll, type Running } from './processes.js';
+import { writeData, type BenchData } from './data.js';
+import { extraSections } from './sections.js';
+
+const ROOT = path.resolve(import.meta.dirname, '../..');
+const CLI = path.join(ROOT, 'dist/bin/nodens.js');
+
+export interface BenchContext {
+  readonly seconds: number;
+  readonly dir: string;
+  readonly data: BenchData;
+  startNodens(name: string, corefile: string, extraArgs?: string[]): Promise<Running>;
+  startDnsmasq(name: string, extraArgs?: string[]): Promise<Running>;
+  measure(server: Running, queryFile?: string): Promise<Row>;
+  measureAtRate(server: Running, rate: number, queryFile?: string): Promise<PerfResult>;
+}
+
+export interface Row {
+  name: string;
+  full: PerfResult;
+  fixed?: PerfResult;
+  rssMb: number;
+}
+
+function args(): { seconds: number; only: string[] | undefined } {
+  const argv = process.argv.slice(2);
+  const get = (flag: string) => {
+    const i = argv.indexOf(flag);
+    return i >= 0 ? argv[i + 1] : undefined;
+  };
+  return { seconds: Number(get('--seconds') ?? 10), only: get('--only')?.split(',') };
+}
+
+function makeContext(seconds: number, dir: string, data: BenchData): BenchContext {
+  const ctx: BenchContext = {
+    seconds, dir, data,
+    async startNodens(name, corefile, extraArgs = []) {
+      const port = await freePort();
+      const file = path.join(dir, `${name.replace(/\W+/g, '-')}.Corefile`);
+      fs.writeFileSync(file, corefile.replaceAll('PORT', String(port)));
+      return startProcess(name, process.execPath, [CLI, '-conf', file, ...extraArgs], /nodens-\S+ on node/, port);
+    },
+    async startDnsmasq(name, extraArgs = []) {
+      const port = await freePort();
+      return startProcess(name, 'dnsmasq', [
+        '-C', '/dev/null', '--keep-in-foreground', '--no-resolv', '--no-hosts', '--listen-address=127.0.0.1', '--bind-interfaces',
+        `--port=${port}`, '--pid-file=', '--user=root', '--log-facility=-', '--cache-size=10000', ...extraArgs,
+      ], /started, version/, port);
+    },
+    async measure(server, queryFile = data.hostsQueries) {
+      await dnsperf({ port: server.port, queryFile, seconds: 1 }); // warm up (JIT, caches)
+      const full = await dnsperf({ port: server.port, queryFile, seconds });
+      const rssMb = server.rssMb();
+      return { name: server.name, full, rssMb };
+    },
+    measureAtRate: (server, rate, queryFile = data.hostsQueries) => dnsperf({ port: server.port, queryFile, seconds, rate }),
+  };
+  return ctx;
+}
+
+const f0 = (n: number) => (Number.isFinite(n) ? n.toFixed(0) : '-');
+const f2 = (n: number) => (Number.isFinite(n) ? n.toFixed(2) : '-');
+const f3 = (n: number) => (Number.isFinite(n) ? n.toFixed(3) : '-');
+
+/** Prints rows as a table, with each QPS as a ratio to the first row. */
+export function printTable(title: string, rows: Row[], base = rows[0]): void {
+  const lines = [
+    `\n## ${title}`,
+    '| server | QPS (full load) | ratio | avg ms @fixed | p99 ms @fixed | RSS MB | lost % |',
+    '|---|---:|---:|---:|---:|---:|---:|',
+  ];
+  for (const r of rows) {
+    lines.push(`| ${r.name} | ${f0(r.full.qps)} | ${base ? f2(r.full.qps / base.full.qps) : '-'} | ${r.fixed ? f3(r.fixed.avgMs) : '-'} | ${r.fixed ? f3(r.fixed.p99Ms) : '-'} | ${f0(r.rssMb)} | ${f2(r.full.lostPct)} |`);
+  }
+  console.log(lines.join('\n'));
+}
+
+async function hostsSection(ctx: BenchContext): Promise<Row[]> {
+  const { data } = ctx;
+  const rate = 10_000;
+  const rows: Row[] = [];
+  const servers: [string, () => Promise<Running>][] = [
+    ['nodens (hosts)', () => ctx.startNodens('nodens (hosts)', `.:PORT {\n  bind 127.0.0.1\n  hosts ${data.hostsFile} {\n    reload 0\n  }\n}\n`)],
+    ['node ceiling (pre-built bytes)', async () => {
+      const port = await freePort();
+      return startProcess('node ceiling (pre-built bytes)', process.execPath, [path.join(import.meta.dirname, 'reference-servers.mjs'), 'ceiling', String(port)], /listening (\d+)/, port);
+    }],
+    ['dnsmasq', () => ctx.startDnsmasq('dnsmasq', [`--addn-hosts=${data.hostsFile}`])],
+    ['dns2 3.x', async () => {
+      const port = await freePort();
+      return startProcess('dns2 3.x', process.execPath, [path.join(import.meta.dirname, 'reference-servers.mjs'), 'dns2', String(port), data.hostsFile], /listening (\d+)/, port);
+    }],
+  ];
+  for (const [, start] of servers) {
+    const server = await start();
+    try {
+      const row = await ctx.measure(server);
+      row.fixed = await ctx.measureAtRate(server, rate);
+      rows.push(row);
+    } finally {
+      await server.stop();
+    }
+  }
+  printTable(`hosts: 1,000 names, dnsperf ${ctx.seconds}s full load; latency at a fixed ${rate} qps`, rows);
+  return rows;
+}
+
+async function main(): Promise<void> {
+  const { seconds, only } = args();
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nodens-bench-'));
+  const data = writeData(dir);
+  const ctx = makeContext(seconds, dir, data);
+  console.log(`# nodens benchmark — ${new Date().toISOString()}, ${os.cpus().length} cores, node ${process.version}, dnsperf -c 4, ${seconds}s per run`);
+  const want = (name: string) => !only || only.includes(name);
+  try {
+    const hosts = want('hosts') ? await hostsSection(ctx) : [];
+    for (const section of extraSections) {
+      if (want(section.name)) await section.run(ctx, hosts[0]);
+    }
+  } finally {
+    await stopAll();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+process.on('SIGINT', () => void stopAll().then(() => process.exit(130)));
+main().catch(async (err: unknown) => {
+  console.error(err);
+  await stopAll();
+  process.exit(1);
+});

@@ -1,0 +1,81 @@
+// The benchmark sections beyond hosts, one per issue that asks for numbers; each compares with the
+// hosts row measured in the same run.
+import { printTable, type BenchContext, type Row } from './run.js';
+
+export interface Section {
+  readonly name: string;
+  run(ctx: BenchContext, hosts: Row | undefined): Promise<void>;
+}
+
+const rowsWith = (hosts: Row | undefined, rows: Row[]) => (hosts ? [hosts, ...rows] : rows);
+
+const cache: Section = {
+  name: 'cache',
+  async run(ctx, hosts) {
+    const upstream = await ctx.startDnsmasq('dnsmasq upstream', ['--address=/fwd.test/10.9.9.9']);
+    try {
+      const cached = await ctx.startNodens('nodens cache hits (cache + forward)', `.:PORT {\n  bind 127.0.0.1\n  cache 3600\n  forward . 127.0.0.1:${upstream.port}\n}\n`);
+      const rows: Row[] = [];
+      try {
+        rows.push(await ctx.measure(cached, ctx.data.forwardQueries));
+      } finally {
+        await cached.stop();
+      }
+      printTable('cache: hits (every name cached after the warm-up)', rowsWith(hosts, rows));
+
+      // The miss path: what forwarding adds to a query, at a fixed rate both sides handle.
+      const rate = 5000;
+      const fwd = await ctx.startNodens('nodens forward (no cache)', `.:PORT {\n  bind 127.0.0.1\n  forward . 127.0.0.1:${upstream.port}\n}\n`);
+      try {
+        const direct = await ctx.measureAtRate(upstream, rate, ctx.data.forwardQueries);
+        const via = await ctx.measureAtRate(fwd, rate, ctx.data.forwardQueries);
+        console.log(`\n## forward: miss path at a fixed ${rate} qps (dnsmasq answers from its --address table)`);
+        console.log('| path | avg ms | p50 ms | p99 ms | lost % |\n|---|---:|---:|---:|---:|');
+        for (const [name, r] of [['dnsmasq direct', direct], ['nodens forward → dnsmasq', via]] as const) {
+          console.log(`| ${name} | ${r.avgMs.toFixed(3)} | ${r.p50Ms.toFixed(3)} | ${r.p99Ms.toFixed(3)} | ${r.lostPct.toFixed(2)} |`);
+        }
+        console.log(`latency added per query by forward: avg ${(via.avgMs - direct.avgMs).toFixed(3)} ms, p99 ${(via.p99Ms - direct.p99Ms).toFixed(3)} ms`);
+      } finally {
+        await fwd.stop();
+      }
+    } finally {
+      await upstream.stop();
+    }
+  },
+};
+
+const kubernetes: Section = {
+  name: 'kubernetes',
+  async run(ctx, hosts) {
+    const server = await ctx.startNodens('nodens kubernetes (5,000 svc / 50,000 ep)',
+      `cluster.local:PORT {\n  bind 127.0.0.1\n  kubernetes cluster.local {\n    manifests ${ctx.data.k8sManifests}\n  }\n}\n`);
+    try {
+      printTable('kubernetes: ClusterIP answers, 5,000 Services and 50,000 endpoints loaded', rowsWith(hosts, [await ctx.measure(server, ctx.data.k8sQueries)]));
+    } finally {
+      await server.stop();
+    }
+    try {
+      const { runKubernetesScaleBench } = await import('./kubernetes-scale.js');
+      await runKubernetesScaleBench();
+    } catch (err) {
+      console.log(`kubernetes scale bench not run: ${(err as Error).message}`);
+    }
+  },
+};
+
+const prometheus: Section = {
+  name: 'prometheus',
+  async run(ctx, hosts) {
+    const rows: Row[] = [];
+    const server = await ctx.startNodens('nodens hosts + prometheus',
+      `.:PORT {\n  bind 127.0.0.1\n  prometheus 127.0.0.1:0\n  hosts ${ctx.data.hostsFile} {\n    reload 0\n  }\n}\n`);
+    try {
+      rows.push(await ctx.measure(server));
+    } finally {
+      await server.stop();
+    }
+    printTable('prometheus: hosts with metrics on (vs off in the first row)', rowsWith(hosts, rows));
+  },
+};
+
+export const extraSections: readonly Section[] = [cache, kubernetes, prometheus];
