@@ -4,7 +4,6 @@ import { directiveOf } from '../pkg/test-env.js';
 import { parse } from './setup.js';
 
 describe('health parse', () => {
-  const ctx = { zones: [''], configDir: '.' };
   const cases: { text: string; want?: object; err?: RegExp }[] = [
     { text: 'health', want: {} },
     { text: 'health :8091', want: { address: ':8091' } },
@@ -19,8 +18,8 @@ describe('health parse', () => {
   ];
   for (const c of cases) {
     it(c.text.replace(/\n/g, ' '), () => {
-      if (c.want) return void expect(parse(directiveOf(c.text), ctx)).to.deep.equal(c.want);
-      expect(() => parse(directiveOf(c.text), ctx)).to.throw(ConfigError, c.err!);
+      if (c.want) return void expect(parse(directiveOf(c.text))).to.deep.equal(c.want);
+      expect(() => parse(directiveOf(c.text))).to.throw(ConfigError, c.err!);
     });
   }
 });

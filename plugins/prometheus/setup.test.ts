@@ -4,7 +4,6 @@ import { directiveOf } from '../pkg/test-env.js';
 import { parse } from './setup.js';
 
 describe('prometheus parse', () => {
-  const ctx = { zones: [''], configDir: '.' };
   const cases: { text: string; want?: object; err?: RegExp }[] = [
     { text: 'prometheus', want: {} },
     { text: 'prometheus :9153', want: { address: ':9153' } },
@@ -15,8 +14,8 @@ describe('prometheus parse', () => {
   ];
   for (const c of cases) {
     it(c.text.replace(/\n/g, ' '), () => {
-      if (c.want) return void expect(parse(directiveOf(c.text), ctx)).to.deep.equal(c.want);
-      expect(() => parse(directiveOf(c.text), ctx)).to.throw(ConfigError, c.err!);
+      if (c.want) return void expect(parse(directiveOf(c.text))).to.deep.equal(c.want);
+      expect(() => parse(directiveOf(c.text))).to.throw(ConfigError, c.err!);
     });
   }
 });

@@ -4,7 +4,6 @@ import { directiveOf, testEnv } from '../pkg/test-env.js';
 import { parse, period, setup } from './setup.js';
 
 describe('reload parse', () => {
-  const ctx = { zones: [''], configDir: '.' };
   const cases: { text: string; want?: object; err?: RegExp }[] = [
     { text: 'reload', want: {} },
     { text: 'reload 10s', want: { interval: '10s' } },
@@ -16,8 +15,8 @@ describe('reload parse', () => {
   ];
   for (const c of cases) {
     it(c.text, () => {
-      if (c.want) return void expect(parse(directiveOf(c.text), ctx)).to.deep.equal(c.want);
-      expect(() => parse(directiveOf(c.text), ctx)).to.throw(ConfigError, c.err!);
+      if (c.want) return void expect(parse(directiveOf(c.text))).to.deep.equal(c.want);
+      expect(() => parse(directiveOf(c.text))).to.throw(ConfigError, c.err!);
     });
   }
 
