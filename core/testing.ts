@@ -141,6 +141,8 @@ export interface StartServerOptions {
   /** Names the Corefile in messages and sets the folder relative paths resolve from. */
   file?: string;
   deadlineMs?: number;
+  /** What a fatal plugin error does (loop detected); default: log and exit the process. */
+  onFatal?: (message: string) => void;
 }
 
 /** Starts a server from a Corefile string on 127.0.0.1 and a free port (keys without a port get it). */
@@ -151,6 +153,7 @@ export async function startServer(corefile: string, opts: StartServerOptions = {
     corefile, logger, defaultPort: 0, defaultBind: ['127.0.0.1'],
     ...(opts.file ? { file: opts.file } : {}), ...(opts.plugins ? { plugins: opts.plugins } : {}),
     ...(opts.env ? { env: opts.env } : {}), ...(opts.deadlineMs ? { deadlineMs: opts.deadlineMs } : {}),
+    ...(opts.onFatal ? { onFatal: opts.onFatal } : {}),
   });
   const port = server.addresses()[0]!.port;
   return {
