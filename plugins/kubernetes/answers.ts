@@ -5,7 +5,7 @@ import { ipFromReverseName } from '../../core/ip.js';
 import type { ResourceRecord, SOARecord } from '../../core/message.js';
 import { stripZone } from '../../core/zones.js';
 import { parseName, podNameIP } from './names.js';
-import { addrsOf, serviceItems, labelsForIP, type Item, type ServiceEntry } from './records.js';
+import { addrsOf, labelAddrs, labelsForIP, readyAddresses, serviceItems, type Item, type ServiceEntry } from './records.js';
 import type { ServiceIndex } from './service-index.js';
 
 export type PodMode = 'disabled' | 'insecure' | 'verified';
@@ -73,7 +73,7 @@ export function find(cfg: AnswerConfig, name: string, zone: string, wantItems: b
       if (entry.kind === 'Headless' && entry.v4.length + entry.v6.length === 0) return NX;
       return { t: 'addrs', v4: entry.v4, v6: entry.v6 };
     }
-    const a = entry.byLabel.get(r.endpoint);
+    const a = labelAddrs(entry, r.endpoint, cfg.index.endpointPodNames);
     if (a === undefined) return NX;
     return { t: 'addrs', v4: addrsOf(a, false), v6: addrsOf(a, true) };
   }
@@ -142,7 +142,7 @@ export function nsAddrs(cfg: AnswerConfig, zone: string): { name: string; ip: st
   for (const ip of local) {
     for (const e of cfg.index.endpointOwners(ip)) {
       if (e.kind === 'Headless') {
-        for (const [label, a] of e.byLabel) for (const addr of [...addrsOf(a, false), ...addrsOf(a, true)]) out.push({ name: targetName(e, label, zone), ip: addr });
+        for (const a of readyAddresses(e.slices, cfg.index.endpointPodNames)) out.push({ name: targetName(e, a.label, zone), ip: a.ip });
       } else if (e.clusterIPs[0] !== undefined) {
         out.push({ name: targetName(e, '', zone), ip: e.clusterIPs[0] });
       }

@@ -9,7 +9,7 @@ import { ListWatch } from '@kubernetes/client-node/dist/cache.js';
 import { Watch } from '@kubernetes/client-node/dist/watch.js';
 import { RateLimitedLog, type Logger } from '../../core/log.js';
 import { endpointAccess, inClusterAccess, kubeconfigAccess, type ClusterAccess } from './cluster-access.js';
-import { TRIM, type KObject, type ResourceKind } from './objects.js';
+import { TRIM, type KObject, type ResourceKind, type TrimOptions } from './objects.js';
 import type { EventType, IndexSink } from './service-index.js';
 
 /** A running feed. */
@@ -44,6 +44,8 @@ export interface ApiFeedOptions {
   readonly backoffMaxMs?: number;
   /** An outage is logged at most once per this interval. Default 30 s. */
   readonly outageLogIntervalMs?: number;
+  /** Keep endpoints' pod names in memory (`endpoint_pod_names`). Default false. */
+  readonly podNames?: boolean;
   /** List page size (`limit`). Default 500. */
   readonly pageSize?: number;
 }
@@ -98,7 +100,7 @@ async function getJson(access: ClusterAccess, path: string): Promise<Record<stri
 }
 
 /** Lists a resource page by page, trimming each item before the next page arrives. */
-async function listAll(access: ClusterAccess, kind: ResourceKind, selector: string | undefined, pageSize: number): Promise<KubernetesListObject<KubernetesObject>> {
+async function listAll(access: ClusterAccess, kind: ResourceKind, selector: string | undefined, pageSize: number, trim: TrimOptions): Promise<KubernetesListObject<KubernetesObject>> {
   const items: KObject[] = [];
   let cont = '';
   let resourceVersion = '';
@@ -107,7 +109,7 @@ async function listAll(access: ClusterAccess, kind: ResourceKind, selector: stri
     if (cont) q.set('continue', cont);
     if (selector) q.set('labelSelector', selector);
     const page = await getJson(access, `${PATHS[kind]}?${q}`);
-    for (const raw of (page.items as unknown[] | undefined) ?? []) items.push(TRIM[kind](raw));
+    for (const raw of (page.items as unknown[] | undefined) ?? []) items.push(TRIM[kind](raw, trim));
     const meta = (page.metadata ?? {}) as { continue?: string; resourceVersion?: string };
     cont = meta.continue ?? '';
     resourceVersion = meta.resourceVersion ?? resourceVersion;
@@ -134,6 +136,7 @@ export function startApiFeed(index: IndexSink, options: ApiFeedOptions, logger: 
   const backoffInitial = options.backoffInitialMs ?? 500;
   const backoffMax = options.backoffMaxMs ?? 30_000;
   const pageSize = options.pageSize ?? 500;
+  const trim: TrimOptions = { podNames: options.podNames ?? false };
   const outageLog = new RateLimitedLog(options.outageLogIntervalMs ?? 30_000);
   const started = Date.now();
   let stopping = false;
@@ -178,7 +181,7 @@ export function startApiFeed(index: IndexSink, options: ApiFeedOptions, logger: 
       const onLine = (phase: string, obj: unknown, raw?: unknown): void => {
         s.lastActivity = Date.now();
         recovered(s);
-        const trimmed = phase === 'ADDED' || phase === 'MODIFIED' || phase === 'DELETED' ? TRIM[s.kind](obj) : obj;
+        const trimmed = phase === 'ADDED' || phase === 'MODIFIED' || phase === 'DELETED' ? TRIM[s.kind](obj, trim) : obj;
         cb(phase, trimmed, raw);
       };
       const ctrl = await super.watch(path, query, onLine, done);
@@ -212,7 +215,7 @@ export function startApiFeed(index: IndexSink, options: ApiFeedOptions, logger: 
   const startInformer = (s: ResourceState, resolved: ClusterAccess): void => {
     if (stopping) return;
     const listFn = async () => {
-      const list = await listAll(resolved, s.kind, selectors[s.kind], pageSize);
+      const list = await listAll(resolved, s.kind, selectors[s.kind], pageSize, trim);
       recovered(s);
       return list;
     };

@@ -18,6 +18,8 @@ export interface FileFeedOptions {
   readonly namespaceLabels?: string | undefined;
   readonly endpoints?: boolean;
   readonly pods?: boolean;
+  /** Keep endpoints' pod names (`endpoint_pod_names`). */
+  readonly podNames?: boolean;
   /** How often files are checked for changes besides fs.watch events. Default 2 s; 0: no polling. */
   readonly pollMs?: number;
 }
@@ -72,10 +74,11 @@ export function startFileFeed(index: IndexSink, options: FileFeedOptions, logger
     for (const raw of objects) {
       const kind = KINDS[raw.kind as string];
       if (kind === undefined || !wanted(kind)) continue;
-      const obj = TRIM[kind](raw);
-      if (kind !== 'namespaces') obj.metadata.namespace ??= 'default';
       const selector = kind === 'namespaces' ? nsLabels : kind === 'pods' ? undefined : labels;
-      if (selector && !selector.matches(obj.metadata.labels)) continue;
+      const rawLabels = ((raw.metadata ?? {}) as { labels?: Record<string, string> }).labels;
+      if (selector && !selector.matches(rawLabels)) continue;
+      const obj = TRIM[kind](raw, { podNames: options.podNames ?? false });
+      if (kind !== 'namespaces') obj.metadata.namespace ??= 'default';
       put(kind, obj);
       if (kind !== 'namespaces') implied.add(obj.metadata.namespace!);
     }

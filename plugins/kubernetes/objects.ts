@@ -42,6 +42,10 @@ export interface KEndpointSlice {
   addressType?: string;
   endpoints?: KEndpoint[] | null;
   ports?: ServicePort[] | null;
+  /** Trimmed form: the ready addresses only, flattened (an object per endpoint costs ~80 bytes more). */
+  ips?: string[];
+  /** Trimmed form, parallel to `ips` when any endpoint has one: its hostname (or pod name), '' for none. */
+  names?: string[];
 }
 
 export interface KNamespace {
@@ -68,14 +72,22 @@ type Loose = Record<string, unknown>;
 const obj = (v: unknown): Loose => (v !== null && typeof v === 'object' ? (v as Loose) : {});
 const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
 
-function trimMeta(m: unknown, keepLabels: boolean): ObjectMeta {
+/** What trimming keeps beyond the answers' needs. */
+export interface TrimOptions {
+  /** Keep endpoints' pod names (`endpoint_pod_names`). */
+  readonly podNames?: boolean;
+}
+
+/** Name, namespace, resourceVersion (informers compare it), and only the one label the index reads. */
+function trimMeta(m: unknown, keepLabel?: string): ObjectMeta {
   const meta = obj(m);
   const out: ObjectMeta = { name: str(meta.name) ?? '' };
   const ns = str(meta.namespace);
   if (ns) out.namespace = ns;
   const rv = str(meta.resourceVersion);
   if (rv) out.resourceVersion = rv;
-  if (keepLabels && meta.labels && typeof meta.labels === 'object') out.labels = meta.labels as Record<string, string>;
+  const value = keepLabel ? str(obj(meta.labels)[keepLabel]) : undefined;
+  if (value !== undefined) out.labels = { [keepLabel!]: value };
   return out;
 }
 
@@ -93,7 +105,7 @@ function trimPorts(v: unknown): ServicePort[] | undefined {
 export function trimService(raw: unknown): KService {
   const o = obj(raw);
   const spec = obj(o.spec);
-  const out: KService = { metadata: trimMeta(o.metadata, true), spec: {} };
+  const out: KService = { metadata: trimMeta(o.metadata), spec: {} };
   if (str(spec.type)) out.spec.type = str(spec.type);
   if (str(spec.clusterIP)) out.spec.clusterIP = str(spec.clusterIP);
   if (Array.isArray(spec.clusterIPs) && spec.clusterIPs.length > 0) out.spec.clusterIPs = spec.clusterIPs.filter((x): x is string => typeof x === 'string');
@@ -103,36 +115,38 @@ export function trimService(raw: unknown): KService {
   return out;
 }
 
-function trimEndpoint(raw: unknown): KEndpoint {
-  const e = obj(raw);
-  const out: KEndpoint = { addresses: Array.isArray(e.addresses) ? e.addresses.filter((x): x is string => typeof x === 'string') : [] };
-  const ready = obj(e.conditions).ready;
-  // Only `ready` matters (CoreDNS reads nothing else); unset counts as ready, so keep just a false.
-  if (ready === false) out.conditions = { ready: false };
-  if (str(e.hostname)) out.hostname = str(e.hostname);
-  const ref = obj(e.targetRef);
-  if (str(ref.name)) out.targetRef = { name: str(ref.name)! };
-  return out;
-}
-
-export function trimEndpointSlice(raw: unknown): KEndpointSlice {
+export function trimEndpointSlice(raw: unknown, opts: TrimOptions = {}): KEndpointSlice {
   const o = obj(raw);
-  const out: KEndpointSlice = { metadata: trimMeta(o.metadata, true) };
+  const out: KEndpointSlice = { metadata: trimMeta(o.metadata, SERVICE_NAME_LABEL), ips: [] };
   if (str(o.addressType)) out.addressType = str(o.addressType);
-  if (Array.isArray(o.endpoints)) out.endpoints = o.endpoints.map(trimEndpoint);
+  const names: string[] = [];
+  let named = false;
+  for (const e of Array.isArray(o.endpoints) ? o.endpoints.map(obj) : []) {
+    // Only `ready` is read (as CoreDNS does): unset counts as ready; not-ready endpoints give no records.
+    if (obj(e.conditions).ready === false || !Array.isArray(e.addresses)) continue;
+    const pod = str(obj(e.targetRef).name);
+    const name = str(e.hostname) ?? (opts.podNames && pod && pod.length < 64 ? pod : '');
+    for (const a of e.addresses) {
+      if (typeof a !== 'string') continue;
+      out.ips!.push(a);
+      names.push(name);
+      named ||= name !== '';
+    }
+  }
+  if (named) out.names = names;
   const ports = trimPorts(o.ports);
   if (ports) out.ports = ports;
   return out;
 }
 
 export function trimNamespace(raw: unknown): KNamespace {
-  return { metadata: trimMeta(obj(raw).metadata, true) };
+  return { metadata: trimMeta(obj(raw).metadata) };
 }
 
 export function trimPod(raw: unknown): KPod {
   const o = obj(raw);
   const status = obj(o.status);
-  const out: KPod = { metadata: trimMeta(o.metadata, false) };
+  const out: KPod = { metadata: trimMeta(o.metadata) };
   const ips: { ip: string }[] = [];
   if (Array.isArray(status.podIPs)) for (const p of status.podIPs) if (str(obj(p).ip)) ips.push({ ip: str(obj(p).ip)! });
   if (ips.length === 0 && str(status.podIP)) ips.push({ ip: str(status.podIP)! });
@@ -140,7 +154,8 @@ export function trimPod(raw: unknown): KPod {
   return out;
 }
 
-export const TRIM: Record<ResourceKind, (raw: unknown) => KObject> = {
+/** Trimming per resource; labels are dropped (selectors are applied before trimming). */
+export const TRIM: Record<ResourceKind, (raw: unknown, opts?: TrimOptions) => KObject> = {
   services: trimService,
   endpointslices: trimEndpointSlice,
   namespaces: trimNamespace,

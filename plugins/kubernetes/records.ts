@@ -2,7 +2,7 @@
 // on each event; and the per-query item lists CoreDNS's findServices yields (for SRV and `_port._proto`).
 import { isIPv6 } from 'node:net';
 import { canonicalIP } from '../../core/ip.js';
-import { endpointLabel } from './names.js';
+import { dashedIP, endpointLabel, podNameIP } from './names.js';
 import type { KEndpointSlice, KService, ServicePort } from './objects.js';
 
 export type ServiceKind = 'ClusterIP' | 'Headless' | 'ExternalName';
@@ -25,8 +25,13 @@ export interface ServiceEntry {
   /** Answers for the bare service name: the cluster IPs, or (headless) the ready endpoint IPs, de-duplicated. */
   readonly v4: readonly string[];
   readonly v6: readonly string[];
-  /** Ready endpoint addresses by endpoint label. */
+  /**
+   * Ready endpoint addresses by label, for labels that are names (hostname, pod name). A dashed-address
+   * label (`10-0-0-1`) is not stored: it is read back into its address (memory: most endpoints have one).
+   */
   readonly byLabel: ReadonlyMap<string, Addrs>;
+  /** Ready endpoint addresses, de-duplicated (the reverse map's share). */
+  readonly endpointIPs: readonly string[];
   /** Number of ready endpoint addresses (for `ignore empty_service`). */
   readonly ready: number;
 }
@@ -48,10 +53,17 @@ export function serviceKind(svc: KService): ServiceKind {
   return first === 'None' ? 'Headless' : 'ClusterIP';
 }
 
-/** Each ready endpoint address of the slices, with its label and the slice's ports. */
+/** Each ready endpoint address of the slices (trimmed or as the API serves them), with its label and the slice's ports. */
 export function* readyAddresses(slices: readonly KEndpointSlice[], podNames: boolean): Generator<{ ip: string; label: string; ports: readonly ServicePort[] }> {
   for (const slice of slices) {
     const ports = slice.ports && slice.ports.length > 0 ? slice.ports : SENTINEL;
+    if (slice.ips) {
+      for (let i = 0; i < slice.ips.length; i++) {
+        const ip = canonicalIP(slice.ips[i]!);
+        if (ip !== undefined) yield { ip, label: (slice.names?.[i] || dashedIP(ip)).toLowerCase(), ports };
+      }
+      continue;
+    }
     for (const ep of slice.endpoints ?? []) {
       if (ep.conditions?.ready === false) continue;
       for (const raw of ep.addresses) {
@@ -86,10 +98,11 @@ export function buildEntry(svc: KService, slices: readonly KEndpointSlice[], pod
   let ready = 0;
   for (const a of readyAddresses(slices, podNames)) {
     ready++;
-    addTo(byLabel, a.label, a.ip);
+    if (a.label !== dashedIP(a.ip)) addTo(byLabel, a.label, a.ip);
     seen.add(a.ip);
   }
-  const bare = kind === 'Headless' ? [...seen] : clusterIPs;
+  const endpointIPs = [...seen];
+  const bare = kind === 'Headless' ? endpointIPs : clusterIPs;
   return {
     key: `${svc.metadata.name}.${namespace}`,
     name: svc.metadata.name,
@@ -99,11 +112,29 @@ export function buildEntry(svc: KService, slices: readonly KEndpointSlice[], pod
     clusterIPs,
     externalName: kind === 'ExternalName' ? (svc.spec.externalName ?? '').toLowerCase().replace(/\.$/, '') : '',
     slices,
-    v4: bare.filter((ip) => !isIPv6(ip)),
-    v6: bare.filter((ip) => isIPv6(ip)),
-    byLabel,
+    v4: onlyFamily(bare, false),
+    v6: onlyFamily(bare, true),
+    byLabel: byLabel.size > 0 ? byLabel : NO_LABELS,
+    endpointIPs,
     ready,
   };
+}
+
+const NONE: readonly string[] = Object.freeze([]);
+const NO_LABELS: ReadonlyMap<string, Addrs> = new Map();
+
+function onlyFamily(ips: readonly string[], v6: boolean): readonly string[] {
+  const out = ips.filter((ip) => isIPv6(ip) === v6);
+  return out.length === 0 ? NONE : out;
+}
+
+/** The ready addresses of one endpoint label, named or dashed. */
+export function labelAddrs(e: ServiceEntry, label: string, podNames: boolean): Addrs | undefined {
+  const named = e.byLabel.get(label);
+  if (named !== undefined) return named;
+  const ip = podNameIP(label);
+  // The dashed name exists only for an address whose endpoint has no hostname (or pod name) of its own.
+  return ip !== undefined && e.endpointIPs.includes(ip) && labelsForIP(e, ip, podNames).includes(label) ? ip : undefined;
 }
 
 export function addrsOf(a: Addrs | undefined, v6: boolean): string[] {

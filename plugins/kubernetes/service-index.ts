@@ -219,7 +219,7 @@ export class ServiceIndex implements IndexSink, ServiceIndexReader {
     const old = this.#entries.get(key);
     if (old) {
       for (const ip of old.clusterIPs) removeMulti(this.#clusterRev, ip, old);
-      for (const ip of endpointIPs(old)) removeMulti(this.#endpointRev, ip, old);
+      for (const ip of old.endpointIPs) removeMulti(this.#endpointRev, ip, old);
       this.#entries.delete(key);
     }
     const svc = this.#services.get(key);
@@ -227,15 +227,6 @@ export class ServiceIndex implements IndexSink, ServiceIndexReader {
     const entry = buildEntry(svc, this.#slicesBySvc.get(key) ?? [], this.#podNames);
     this.#entries.set(key, entry);
     for (const ip of entry.clusterIPs) addMulti(this.#clusterRev, ip, entry);
-    for (const ip of endpointIPs(entry)) addMulti(this.#endpointRev, ip, entry);
+    for (const ip of entry.endpointIPs) addMulti(this.#endpointRev, ip, entry);
   }
-}
-
-function endpointIPs(e: ServiceEntry): Set<string> {
-  const ips = new Set<string>();
-  for (const a of e.byLabel.values()) {
-    if (typeof a === 'string') ips.add(a);
-    else for (const ip of a) ips.add(ip);
-  }
-  return ips;
 }

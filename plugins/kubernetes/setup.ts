@@ -148,6 +148,7 @@ export async function setup(options: KubernetesOptions, env: SetupEnv): Promise<
     namespaceLabels: options.namespace_labels,
     endpoints: !options.noendpoints,
     pods: podMode === 'verified',
+    podNames: options.endpoint_pod_names ?? false,
   };
   const feed: Feed = options.manifests
     ? startFileFeed(index, { ...feedOptions, paths: options.manifests.map(rel) }, env.logger)

@@ -1,8 +1,11 @@
 // Kubernetes scale benchmark (a script, not a test): the stand-in API server with N Services x 10 endpoints,
-// the plugin's index fed by client-node in a child process (so its RSS is its own), measuring initial sync
+// the plugin's index fed by client-node in a child process (kubernetes-scale-child.mjs, compiled code from
+// dist/ when built, so its RSS is its own and not tsx's), measuring initial sync
 // time, RSS, and the time from a watch event leaving the API server to the new answer being served.
 //   node --import=tsx test/bench/kubernetes-scale.ts [N...]
 import { fork } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { FakeApiServer } from '../fixtures/k8s-api-server.js';
 import type { KEndpointSlice, KService } from '../../plugins/kubernetes/objects.js';
@@ -59,6 +62,16 @@ function realisticMeta(i: number): Record<string, unknown> {
   return { uid: `0b6f1c2e-${i}`, creationTimestamp: '2024-05-01T10:00:00Z', generation: 1, annotations: { 'bench/note': 'x'.repeat(40) } };
 }
 
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const CHILD = fileURLToPath(new URL('./kubernetes-scale-child.mjs', import.meta.url));
+
+/** Compiled code (npm run build) under plain node when there is some: tsx alone costs ~85 MB of RSS. */
+function forkChild(url: string): ReturnType<typeof fork> {
+  const dist = join(ROOT, 'dist');
+  if (existsSync(join(dist, 'plugins/kubernetes/service-index.js'))) return fork(CHILD, [url, dist], { execArgv: ['--expose-gc', ...(process.env.K8S_BENCH_NODE_FLAGS ?? '').split(' ').filter(Boolean)] });
+  return fork(CHILD, [url, ROOT], { execArgv: [...process.execArgv, '--expose-gc'] });
+}
+
 function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
 }
@@ -70,7 +83,7 @@ async function runSize(n: number, events: number): Promise<ScaleResult> {
   api.seed('namespaces', [...namespaces, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: PROBE.ns } }]);
   api.seed('services', (function* () { for (let i = 0; i < n; i++) yield makeService(i); })());
   api.seed('endpointslices', (function* () { for (let i = 0; i < n; i++) yield makeSlice(i); })());
-  const child = fork(fileURLToPath(import.meta.url), ['child', api.url], { execArgv: [...process.execArgv, '--expose-gc'] });
+  const child = forkChild(api.url);
   try {
     const synced = await new Promise<{ syncMs: number; rss: number; heap: number }>((resolve, reject) => {
       child.once('message', (m) => resolve(m as { syncMs: number; rss: number; heap: number }));
@@ -117,39 +130,6 @@ async function measureEvents(api: FakeApiServer, child: ReturnType<typeof fork>,
   return latencies.sort((a, b) => a - b);
 }
 
-/** The child: feed an index from the API server, report sync time and RSS, then report each probe answer served. */
-async function child(url: string): Promise<void> {
-  const { ServiceIndex } = await import('../../plugins/kubernetes/service-index.js');
-  const { startApiFeed } = await import('../../plugins/kubernetes/feed-api.js');
-  const { KubernetesHandler } = await import('../../plugins/kubernetes/kubernetes.js');
-  const { createLogger } = await import('../../core/log.js');
-  const { makeRequest, stubNext } = await import('../../core/testing.js');
-  const { messageOf } = await import('../../core/message.js');
-  const index = new ServiceIndex();
-  const t0 = performance.now();
-  const feed = startApiFeed(index, { endpoint: url }, createLogger({ quiet: true }));
-  if (!(await feed.waitForSync(600_000))) throw new Error('no sync');
-  const syncMs = performance.now() - t0;
-  const gc = (globalThis as { gc?: () => void }).gc;
-  for (let i = 0; i < 3; i++) {
-    gc?.();
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  const mem = process.memoryUsage();
-  const h = new KubernetesHandler({
-    index, zones: ['cluster.local'], primaryZone: 'cluster.local', ttl: 5, podMode: 'disabled', namespaces: undefined,
-    ignoreEmptyService: false, fall: undefined, localIPs: () => ['127.0.0.1'], resolve: () => Promise.reject(new Error('none')),
-  });
-  index.onChange((c) => {
-    if (c.name !== PROBE.name || c.namespace !== PROBE.ns) return;
-    const req = makeRequest(`${PROBE.name}.${PROBE.ns}.svc.cluster.local`, 'A');
-    const m = messageOf(h.serve(req, stubNext(req)) as never);
-    const answer = m.answer[0];
-    if (answer?.type === 'A') process.send!({ ip: answer.data, t: now() });
-  });
-  process.send!({ syncMs, rss: mem.rss, heap: mem.heapUsed });
-}
-
 /** Runs the sizes and returns the figures (npm run bench calls this). */
 export async function runKubernetesScaleBench(opts: ScaleOptions = {}): Promise<ScaleResult[]> {
   const sizes = opts.sizes ?? [0, 1_000, 10_000, 50_000];
@@ -168,12 +148,7 @@ export function formatRow(r: ScaleResult): string {
   return `kubernetes scale: ${String(r.services).padStart(6)} services ${String(r.endpoints).padStart(7)} endpoints  sync ${(r.syncMs / 1000).toFixed(2).padStart(6)} s  RSS ${r.rssMB.toFixed(0).padStart(4)} MB  heap ${r.heapMB.toFixed(0).padStart(4)} MB${lat}`;
 }
 
-if (process.argv[2] === 'child') {
-  child(process.argv[3]!).catch((err: unknown) => {
-    console.error(err);
-    process.exit(1);
-  });
-} else if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   const sizes = process.argv.slice(2).map(Number).filter((n) => Number.isFinite(n));
   runKubernetesScaleBench(sizes.length > 0 ? { sizes } : {}).then(() => process.exit(0), (err: unknown) => {
     console.error(err);
