@@ -1,13 +1,11 @@
 #!/usr/bin/env node
 // The nodens CLI: CoreDNS's flags (-conf, -dns.port, -plugins, -version, -quiet) plus --validate and --plugin.
-import cluster from 'node:cluster';
 import fs from 'node:fs';
 import { ConfigError } from '../core/config/errors.js';
 import { createRegistry, createServer, importPlugin, readConfig } from '../core/create.js';
 import { createLogger } from '../core/log.js';
 import type { AnyPlugin } from '../core/plugin.js';
 import { VERSION } from '../core/version.js';
-import { reportReady, runPrimary, workerCount } from '../core/workers.js';
 import { kube2skyMain } from './kube2sky.js';
 
 const version = VERSION;
@@ -20,7 +18,6 @@ const USAGE = `Usage: nodens [flags]
   -quiet            no INFO lines
   --validate        check the config and exit, without binding sockets
   --plugin MODULE   load an external plugin (a path or package; repeatable)
-  --workers N       worker processes sharing the listeners (0: one per core; default 1 process)
   --log-format F    text (default) or json
   -h, --help        this help`;
 
@@ -76,6 +73,7 @@ function parseFlags(argv: string[]): Flags {
 class UsageError extends Error {}
 
 async function main(argv: string[]): Promise<number> {
+  if (argv[0] === 'kube2sky') return kube2skyMain(argv.slice(1));
   const flags = parseFlags(argv);
   if (flags.help) {
     process.stdout.write(`${USAGE}\n`);
