@@ -1,11 +1,13 @@
 #!/usr/bin/env node
 // The nodens CLI: CoreDNS's flags (-conf, -dns.port, -plugins, -version, -quiet) plus --validate and --plugin.
+import cluster from 'node:cluster';
 import fs from 'node:fs';
 import { ConfigError } from '../core/config/errors.js';
 import { createRegistry, createServer, importPlugin, readConfig } from '../core/create.js';
 import { createLogger } from '../core/log.js';
 import type { AnyPlugin } from '../core/plugin.js';
 import { VERSION } from '../core/version.js';
+import { reportReady, runPrimary, workerCount } from '../core/workers.js';
 import { kube2skyMain } from './kube2sky.js';
 
 const version = VERSION;
@@ -18,6 +20,7 @@ const USAGE = `Usage: nodens [flags]
   -quiet            no INFO lines
   --validate        check the config and exit, without binding sockets
   --plugin MODULE   load an external plugin (a path or package; repeatable)
+  --workers N       worker processes sharing the listeners (0: one per core; default 1 process)
   --log-format F    text (default) or json
   -h, --help        this help`;
 
@@ -31,6 +34,7 @@ interface Flags {
   plugins: string[];
   logFormat: 'text' | 'json';
   help: boolean;
+  workers?: number;
 }
 
 function parseFlags(argv: string[]): Flags {
@@ -61,6 +65,12 @@ function parseFlags(argv: string[]): Flags {
         const v = value();
         if (v !== 'text' && v !== 'json') throw new UsageError(`--log-format: '${v}' must be text or json`);
         flags.logFormat = v;
+        break;
+      }
+      case 'workers': {
+        const v = value();
+        if (!/^\d+$/.test(v)) throw new UsageError(`--workers: '${v}' is not a whole number`);
+        flags.workers = Number(v);
         break;
       }
       case 'h': case 'help': flags.help = true; break;
@@ -101,8 +111,18 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(`${file}: OK\n`);
     return 0;
   }
+  if (cluster.isPrimary) {
+    // Read the config once here: a broken one fails before any worker is forked, and YAML may ask for workers.
+    const config = readConfig({ file, ...(flags.port !== undefined ? { defaultPort: flags.port } : {}) }, createRegistry(external), logger);
+    const workers = flags.workers ?? config.workers;
+    if (workers !== undefined && workerCount(workers) > 1) {
+      logger.info(`nodens-${version} on node ${process.version}: starting ${workerCount(workers)} workers`);
+      return runPrimary({ workers, logger });
+    }
+  }
   const server = await createServer({ file, plugins: external, logger, ...(flags.port !== undefined ? { defaultPort: flags.port } : {}) });
-  logger.info(`nodens-${version} on node ${process.version} serving ${server.addresses().map((a) => `${a.address}:${a.port}`).join(', ')}`);
+  logger.info(`nodens-${version} on node ${process.version} serving ${server.addresses().map((a) => `${a.address}:${a.port}`).join(', ')}${cluster.isWorker ? ` (worker ${process.pid})` : ''}`);
+  reportReady();
   let stopping = false;
   const stop = (signal: string): void => {
     if (stopping) return;

@@ -59,7 +59,7 @@ export class Listener {
     try {
       await new Promise<void>((resolve, reject) => {
         tcp.once('error', reject);
-        tcp.listen({ port: this.port, host: this.address, exclusive: true }, () => {
+        tcp.listen({ port: this.port, host: this.address }, () => {
           tcp.off('error', reject);
           resolve();
         });

@@ -11,7 +11,7 @@ import { parseServerKeys } from './keys.js';
 import type { Env } from './lexer.js';
 import type { Config, Directive, PluginEntry, Position, ServerBlockConfig, ServerKey, Token } from './types.js';
 import { type Locate, validateOptions } from './validate.js';
-import { parseYamlConfig } from './yaml.js';
+import { parseYamlConfig, yamlWorkers } from './yaml.js';
 
 export interface LoadOptions {
   readonly registry: Registry;
@@ -49,7 +49,8 @@ export function loadConfigText(text: string, file: string, opts: LoadOptions): C
         return block(keys, s.bind, plugins, s.pos, opts.registry);
       });
       checkDuplicateKeys(servers, opts.defaultPort ?? 53);
-      return { file, files: mainFiles(file), servers };
+      const workers = yamlWorkers(text);
+      return { file, files: mainFiles(file), servers, ...(workers !== undefined ? { workers } : {}) };
     }
     const parsed = parseCorefile(text, file, { env: opts.env ?? {}, baseDir: configDir, onWarning: opts.onWarning });
     sources = parsed.sources;

@@ -53,6 +53,8 @@ export interface Config {
   /** Every file read (the config and its imports), so reload can notice a change in any of them. */
   readonly files: readonly string[];
   readonly servers: readonly ServerBlockConfig[];
+  /** Worker processes (YAML `workers:`; the CLI's --workers wins): 0 one per core, undefined one process. */
+  readonly workers?: number;
 }
 
 /** What a plugin's parse() is told about where it stands. */

@@ -24,8 +24,15 @@ export interface YamlServer {
   readonly pos: Position;
 }
 
-const TOP_KEYS = ['servers'];
+const TOP_KEYS = ['servers', 'workers'];
 const SERVER_KEYS = ['zones', 'bind', 'plugins'];
+
+/** The top-level `workers:` of a YAML config (validated by parseYamlConfig), if any. */
+export function yamlWorkers(text: string): number | undefined {
+  const root = parseDocument(text).contents;
+  const v = isMap(root) ? root.get('workers') : undefined;
+  return typeof v === 'number' ? v : undefined;
+}
 
 export function parseYamlConfig(text: string, file: string): YamlServer[] {
   const lc = new LineCounter();
@@ -42,6 +49,10 @@ export function parseYamlConfig(text: string, file: string): YamlServer[] {
   const root = doc.contents;
   if (!isMap(root)) errorAt(posOf(root), undefined, 'the YAML config must be a map with a servers list', 'ERR_SCHEMA');
   checkKeys(root, TOP_KEYS, at);
+  const workers = root.get('workers', true) as Node | undefined;
+  if (workers && !(isScalar(workers) && Number.isInteger(workers.value) && (workers.value as number) >= 0)) {
+    errorAt(posOf(workers), undefined, 'workers must be a whole number (0: one per core)', 'ERR_SCHEMA');
+  }
   const servers = root.get('servers', true) as Node | undefined;
   if (!isSeq(servers)) errorAt(servers ? posOf(servers) : posOf(root), undefined, 'servers must be a list of server blocks', 'ERR_SCHEMA');
   return servers.items.map((item) => readServer(item as Node, at, posOf, doc));

@@ -1,6 +1,6 @@
 // The prometheus handler: counts each query on the way in and its reply once sent, then passes the
 // query on; and the /metrics endpoint that exports the process's registry.
-import type { Registry } from 'prom-client';
+import type { Metrics } from '../../core/metrics.js';
 import type { Reply } from '../../core/message.js';
 import type { Done, Handler, Next, Request } from '../../core/plugin.js';
 import { listen, type Endpoint } from '../pkg/http-listener.js';
@@ -10,8 +10,8 @@ export class Prometheus implements Handler {
   readonly #series: SeriesCache;
   #endpoint: Endpoint | undefined;
 
-  constructor(readonly address: string, private readonly registry: Registry) {
-    this.#series = new SeriesCache(dnsVectors(registry));
+  constructor(readonly address: string, private readonly metrics: Metrics) {
+    this.#series = new SeriesCache(dnsVectors(metrics.registry));
   }
 
   serve(req: Request, next: Next): Reply | Promise<Reply> {
@@ -24,11 +24,7 @@ export class Prometheus implements Handler {
   }
 
   async start(): Promise<void> {
-    this.#endpoint = await listen(this.address, '/metrics', async () => ({
-      status: 200,
-      body: await this.registry.metrics(),
-      contentType: this.registry.contentType,
-    }));
+    this.#endpoint = await listen(this.address, '/metrics', async () => ({ status: 200, ...(await this.metrics.scrape()) }));
   }
 
   url(): string | undefined {

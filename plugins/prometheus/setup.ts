@@ -39,7 +39,7 @@ export function setup(options: PrometheusConfig, env: SetupEnv): Handler {
   const info = m.gauge('coredns_build_info', "A metric with a constant '1' value labeled by version, revision, and goversion from which CoreDNS was built.", ['version', 'revision', 'goversion']);
   info.set({ version: VERSION, revision: process.env.NODENS_REVISION ?? '', goversion: process.version }, 1);
   m.counter('coredns_panics_total', 'A metrics that counts the number of panics.');
-  const prom = new Prometheus(options.address ?? DEFAULT_ADDRESS, m.registry);
+  const prom = new Prometheus(options.address ?? DEFAULT_ADDRESS, m);
   env.onStartup(() => {
     pluginsEnabled(env);
     return prom.start();

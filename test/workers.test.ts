@@ -1,0 +1,64 @@
+// Worker processes: two workers share the listeners, both answer, /metrics counts the whole process tree,
+// and SIGTERM stops them all with exit 0.
+import { expect } from 'chai';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import fs from 'node:fs';
+import http from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
+import { queryServer } from '../core/testing.js';
+import { freePort } from '../plugins/pkg/test-env.js';
+
+const CLI = path.resolve(import.meta.dirname, '../dist/bin/nodens.js');
+
+function get(url: string): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    http.get(url, (res) => {
+      let body = '';
+      res.on('data', (d) => (body += d));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+    }).on('error', reject);
+  });
+}
+
+describe('worker processes (--workers 2)', function () {
+  this.timeout(60_000);
+
+  it('share the listeners, answer over UDP and TCP, report metrics for all of them, and stop on SIGTERM', async () => {
+    const metricsPort = await freePort();
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nodens-workers-'));
+    const file = path.join(dir, 'Corefile');
+    fs.writeFileSync(file, `.:0 {\n  bind 127.0.0.1\n  prometheus 127.0.0.1:${metricsPort}\n  hosts {\n    10.0.0.1 a.example\n  }\n}\n`);
+    const child = spawn(process.execPath, [CLI, '-conf', file, '--workers', '2'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.stderr.on('data', (d) => (out += d));
+    try {
+      await new Promise<void>((resolve, reject) => {
+        child.stdout.on('data', () => out.includes('2 workers serving') && resolve());
+        child.on('close', (code) => reject(new Error(`exited ${code}: ${out}`)));
+      });
+      const pids = new Set([...out.matchAll(/serving 127\.0\.0\.1:(\d+) \(worker (\d+)\)/g)].map((m) => m[2]));
+      const ports = new Set([...out.matchAll(/serving 127\.0\.0\.1:(\d+) \(worker/g)].map((m) => m[1]));
+      expect(pids.size, 'two worker processes').to.equal(2);
+      expect(ports.size, 'one shared port').to.equal(1);
+      const port = Number([...ports][0]);
+
+      for (let i = 0; i < 30; i++) {
+        const m = await queryServer('127.0.0.1', port, 'a.example', 'A', { transport: i % 3 === 0 ? 'tcp' : 'udp' });
+        expect(m.answer[0]).to.deep.include({ type: 'A', data: '10.0.0.1' });
+      }
+      const metrics = await get(`http://127.0.0.1:${metricsPort}/metrics`);
+      expect(metrics.status).to.equal(200);
+      const total = [...metrics.body.matchAll(/^coredns_dns_requests_total\{[^}]*\} (\d+)$/gm)].reduce((n, m) => n + Number(m[1]), 0);
+      expect(total, 'requests counted across both workers').to.equal(30);
+      expect(metrics.body).to.match(/^coredns_build_info\{[^}]*\} 1$/m);
+    } finally {
+      child.kill('SIGTERM');
+    }
+    const [code] = await once(child, 'close');
+    expect(code).to.equal(0);
+    expect(out.match(/SIGTERM: shutting down/g)).to.have.length(2);
+  });
+});
