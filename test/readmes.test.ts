@@ -25,7 +25,7 @@ import { createRegistry } from '../core/create.js';
 import { Rcode, type AnyPlugin } from '../core/index.js';
 import { startServer } from '../core/testing.js';
 import whoami from '../examples/custom-plugin/index.js';
-import { fencedBlocks, links, sections, type FencedBlock } from './fixtures/markdown.js';
+import { fencedBlocks, forTest, links, looksLikeCorefile, sections, type FencedBlock } from './fixtures/markdown.js';
 import motd from './fixtures/motd-plugin.js';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
@@ -37,7 +37,7 @@ const EXAMPLE_READMES = readdirSync(path.join(ROOT, 'examples'), { withFileTypes
   .map((d) => `examples/${d.name}/README.md`);
 const READMES = ['README.md', ...PLUGIN_READMES, ...EXAMPLE_READMES];
 
-const EXTERNAL: readonly AnyPlugin[] = [whoami as AnyPlugin];
+const EXTERNAL: readonly AnyPlugin[] = [whoami];
 /** For `{$PORT}` in the prometheus README. */
 const ENV = { PORT: '9253' };
 /** Files the examples name by relative path, created in the folder the examples load from. */
@@ -50,38 +50,8 @@ const NEEDS_PEER = new Set(['forward', 'etcd']);
 
 const read = (file: string): string => readFileSync(path.join(ROOT, file), 'utf8');
 
-const ZONE = String.raw`(?:\.|[\w*-]+(?:\.[\w*-]*)+|[\d.]+/\d+|[\da-f:]+/\d+|\{\$\w+\})`;
-const KEY = new RegExp(String.raw`^(?:(?:dns://)?${ZONE}(?::(?:\d+|\{\$\w+\}))?|dns://\S*|\S+:\d+)$`, 'i');
-
-/** Whether a block's first meaningful line is server keys followed by `{`. */
-export function looksLikeCorefile(body: string): boolean {
-  const first = body.split('\n').map((l) => l.trim()).find((l) => l !== '' && !l.startsWith('#'));
-  const m = first === undefined ? null : /^(.+?)\s*\{$/.exec(first);
-  return m !== null && m[1]!.split(/\s+/).every((k) => KEY.test(k));
-}
-
 /** The README text with the block body at its own line numbers, so errors name the README's line. */
 const atLine = (b: FencedBlock): string => '\n'.repeat(b.line) + b.body;
-
-/** The example, made safe to run: ports 0, loopback only. */
-export function forTest(corefile: string): string {
-  let depth = 0;
-  const out: string[] = [];
-  for (const line of corefile.split('\n')) {
-    const code = line.replace(/#.*$/, '');
-    if (depth === 0 && /\{\s*$/.test(code) && !/^\s*\(/.test(code)) {
-      const keys = code.replace(/\{\s*$/, '').trim().split(/\s+/).map((k) => k.replace(/:(\d+|\{\$\w+\})$/, ':0'));
-      out.push(`${keys.join(' ')} {`, '    bind 127.0.0.1');
-    } else {
-      out.push(line.replace(/^(\s*)(health|ready|prometheus)\b(\s+(?!\{)\S+)?/, (_m, indent: string, name: string, addr?: string) => {
-        const host = addr ? addr.trim().replace(/:[^:\]]*$/, '') : '127.0.0.1';
-        return `${indent}${name} ${host}:0`;
-      }));
-    }
-    depth += (code.match(/\{/g) ?? []).length - (code.match(/\}/g) ?? []).length;
-  }
-  return out.join('\n');
-}
 
 function selfContained(config: Config): boolean {
   return config.servers.every((s) => s.plugins.every((p) =>
@@ -209,7 +179,7 @@ describe('README: Writing a plugin', () => {
   });
 
   it('answers a TXT query through a server, and passes other queries on', async () => {
-    const s = await startServer('example.org {\n    motd "hello from the README"\n    whoami\n}', { plugins: [motd as AnyPlugin, whoami as AnyPlugin] });
+    const s = await startServer('example.org {\n    motd "hello from the README"\n    whoami\n}', { plugins: [motd, whoami] });
     try {
       const txt = await s.query('motd.example.org', 'TXT');
       expect(txt.rcode).to.equal(Rcode.NOERROR);
