@@ -44,7 +44,9 @@ function makeContext(seconds: number, dir: string, data: BenchData): BenchContex
       const port = await freePort();
       const file = path.join(dir, `${name.replace(/\W+/g, '-')}.Corefile`);
       fs.writeFileSync(file, corefile.replaceAll('PORT', String(port)));
-      return startProcess(name, process.execPath, [CLI, '-conf', file, ...extraArgs], /nodens-\S+ on node/, port);
+      // One process logs "serving"; a primary with workers logs "N workers serving" once all are up.
+      const ready = extraArgs.includes('--workers') ? /workers serving/ : /nodens-\S+ on node \S+ serving/;
+      return startProcess(name, process.execPath, [CLI, '-conf', file, ...extraArgs], ready, port);
     },
     async startDnsmasq(name, extraArgs = []) {
       const port = await freePort();

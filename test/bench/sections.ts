@@ -78,4 +78,19 @@ const prometheus: Section = {
   },
 };
 
-export const extraSections: readonly Section[] = [cache, kubernetes, prometheus];
+const workers: Section = {
+  name: 'workers',
+  async run(ctx, hosts) {
+    const rows: Row[] = [];
+    const server = await ctx.startNodens('nodens hosts, --workers 2',
+      `.:PORT {\n  bind 127.0.0.1\n  hosts ${ctx.data.hostsFile} {\n    reload 0\n  }\n}\n`, ['--workers', '2']);
+    try {
+      rows.push(await ctx.measure(server));
+    } finally {
+      await server.stop();
+    }
+    printTable('workers: hosts with 2 worker processes (vs 1 process in the first row; dnsperf shares the 2 cores)', rowsWith(hosts, rows));
+  },
+};
+
+export const extraSections: readonly Section[] = [cache, kubernetes, prometheus, workers];
