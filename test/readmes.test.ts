@@ -15,6 +15,8 @@
 //   `bind 127.0.0.1` added to each server block, the files it names created in a temp dir (FILES), and one
 //   UDP query sent to its first zone (the root zone: example.org) must be answered (not REFUSED) with no
 //   error logged but the chain's end ("no next plugin found": examples with health or log alone).
+// A plugin README's `##` sections start Name, Description, Syntax, Examples; any others follow, with Metrics,
+// Ready and See Also (when present) in that order and See Also last.
 import { expect } from 'chai';
 import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
