@@ -37,8 +37,18 @@ export class Listener {
     this.handler = handler;
   }
 
-  /** Binds UDP then TCP on the same port (port 0: UDP picks, TCP follows). */
+  /** Binds UDP then TCP on the same port (port 0: UDP picks, TCP follows; retried if TCP finds it taken). */
   async listen(port: number): Promise<void> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await this.#bindBoth(port);
+      } catch (err) {
+        if (port !== 0 || (err as NodeJS.ErrnoException).code !== 'EADDRINUSE' || attempt >= 20) throw err;
+      }
+    }
+  }
+
+  async #bindBoth(port: number): Promise<void> {
     const family = net.isIPv6(this.address) ? 6 : 4;
     const udp = dgram.createSocket({ type: family === 6 ? 'udp6' : 'udp4' });
     await new Promise<void>((resolve, reject) => {
@@ -48,27 +58,26 @@ export class Listener {
         resolve();
       });
     });
-    this.udp = udp;
-    this.port = udp.address().port;
-    const local: Peer = { address: this.address, port: this.port };
-    udp.on('error', () => { /* ICMP errors for a vanished client: nothing to do */ });
-    udp.on('message', (msg, rinfo) => this.#onDatagram(udp, msg, rinfo, local));
-
+    const boundPort = udp.address().port;
+    const local: Peer = { address: this.address, port: boundPort };
     const tcp = net.createServer((socket) => (this.accepting ? this.#onConnection(socket, local) : socket.destroy()));
     tcp.maxConnections = this.limits.maxTcpConnections;
     try {
       await new Promise<void>((resolve, reject) => {
         tcp.once('error', reject);
-        tcp.listen({ port: this.port, host: this.address }, () => {
+        tcp.listen({ port: boundPort, host: this.address }, () => {
           tcp.off('error', reject);
           resolve();
         });
       });
     } catch (err) {
       udp.close();
-      this.udp = undefined;
       throw err;
     }
+    this.udp = udp;
+    this.port = boundPort;
+    udp.on('error', () => { /* ICMP errors for a vanished client: nothing to do */ });
+    udp.on('message', (msg, rinfo) => this.#onDatagram(udp, msg, rinfo, local));
     tcp.on('error', () => { /* accept errors (EMFILE) must not kill the process */ });
     this.tcp = tcp;
   }
