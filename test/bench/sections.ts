@@ -93,4 +93,13 @@ const workers: Section = {
   },
 };
 
-export const extraSections: readonly Section[] = [cache, kubernetes, prometheus, workers];
+const etcd: Section = {
+  name: 'etcd',
+  async run(ctx, hosts) {
+    // Loaded here: etcd3 and the kube2sky sync cost memory the other sections need not carry.
+    const { runEtcdBench } = await import('./etcd.js');
+    await runEtcdBench(ctx, hosts);
+  },
+};
+
+export const extraSections: readonly Section[] = [cache, kubernetes, prometheus, workers, etcd];
