@@ -111,8 +111,8 @@ export function ipFromReverseName(name: string): string | undefined {
 }
 
 /**
- * The reverse zones that cover a CIDR, as CoreDNS expands them: whole octets (or nibbles) only, so
- * 10.0.0.0/27 gives the one zone 0.0.10.in-addr.arpa, and 10.96.0.0/12 gives sixteen /16 zones.
+ * The reverse zones that cover a CIDR, as CoreDNS expands them: whole octets (or nibbles), so
+ * 10.0.0.0/24 gives 0.0.10.in-addr.arpa, 10.96.0.0/12 sixteen /16 zones and 10.0.0.0/30 four /32 ones.
  */
 export function cidrToReverseZones(cidr: string): string[] | undefined {
   const slash = cidr.indexOf('/');
