@@ -125,7 +125,7 @@ describe('examples/kubernetes manifests', () => {
     const config = loadConfigText(cm.data.Corefile!, 'Corefile', { registry: createRegistry() });
     const block = config.servers[0]!;
     const opts = (name: string) => (block.plugins.find((p) => p.name === name)?.options ?? {}) as { address?: string };
-    const dnsPort = block.keys[0]!.port;
+    const dnsPort = block.keys[0]!.port ?? 53;
     const find = (port: number | string, protocol = 'TCP') => container.ports.find(
       (p) => (typeof port === 'number' ? p.containerPort === port : p.name === port) && (p.protocol ?? 'TCP') === protocol,
     );
