@@ -9,15 +9,9 @@ import { ListWatch } from '@kubernetes/client-node/dist/cache.js';
 import { Watch } from '@kubernetes/client-node/dist/watch.js';
 import { RateLimitedLog, type Logger } from '../../core/log.js';
 import { endpointAccess, inClusterAccess, kubeconfigAccess, type ClusterAccess } from './cluster-access.js';
+import { waitForSync, type Feed } from './feed.js';
 import { TRIM, type KObject, type ResourceKind, type TrimOptions } from './objects.js';
 import type { EventType, IndexSink } from './service-index.js';
-
-/** A running feed. */
-export interface Feed {
-  /** Resolves true once the first full list of every resource is in the index, false after `timeoutMs`. */
-  waitForSync(timeoutMs: number): Promise<boolean>;
-  stop(): Promise<void>;
-}
 
 export interface ApiFeedOptions {
   /** API server URL; with neither this nor kubeconfig: in-cluster config. */
@@ -266,17 +260,4 @@ function describe(err: unknown): string {
   return String(err);
 }
 
-/** Waits for the index to be synced, logging like CoreDNS while it waits. */
-export async function waitForSync(index: IndexSink, timeoutMs: number, logger: Logger): Promise<boolean> {
-  let timer: NodeJS.Timeout | undefined;
-  const note = setTimeout(() => logger.info('waiting for Kubernetes API before starting server'), Math.min(500, timeoutMs));
-  try {
-    return await Promise.race([
-      index.whenSynced().then(() => true),
-      new Promise<boolean>((resolve) => { timer = setTimeout(() => resolve(false), timeoutMs); }),
-    ]);
-  } finally {
-    clearTimeout(timer);
-    clearTimeout(note);
-  }
-}
+export { waitForSync, type Feed };

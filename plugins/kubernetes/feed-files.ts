@@ -6,7 +6,7 @@ import { readFile, readdir, stat } from 'node:fs/promises';
 import { basename, dirname, extname, join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import type { Logger } from '../../core/log.js';
-import { waitForSync, type Feed } from './feed-api.js';
+import { waitForSync, type Feed } from './feed.js';
 import { parseLabelSelector } from './labels.js';
 import { TRIM, type KObject, type ResourceKind } from './objects.js';
 import type { IndexSink } from './service-index.js';

@@ -9,7 +9,7 @@ import type { Directive, ParseContext } from '../../core/config/types.js';
 import type { Handler, JsonSchema, SetupEnv } from '../../core/plugin.js';
 import { normalizeZone } from '../../core/zones.js';
 import { isReverseZone, type PodMode } from './answers.js';
-import { startApiFeed, type Feed } from './feed-api.js';
+import type { Feed } from './feed.js';
 import { startFileFeed } from './feed-files.js';
 import { KubernetesHandler } from './kubernetes.js';
 import { parseLabelSelector } from './labels.js';
@@ -152,7 +152,8 @@ export async function setup(options: KubernetesOptions, env: SetupEnv): Promise<
   };
   const feed: Feed = options.manifests
     ? startFileFeed(index, { ...feedOptions, paths: options.manifests.map(rel) }, env.logger)
-    : startApiFeed(index, {
+    // client-node is loaded only when a server talks to an API server.
+    : (await import('./feed-api.js')).startApiFeed(index, {
       ...feedOptions,
       ...(options.endpoint ? { endpoint: options.endpoint } : {}),
       ...(options.tls ? { tls: options.tls.map(rel) as [string, string, string] } : {}),

@@ -1,0 +1,26 @@
+// What every feed of the index (API server or manifests on disk) offers, kept apart from feed-api.ts
+// so that a server reading manifests never loads @kubernetes/client-node (~55 MB of RSS).
+import type { Logger } from '../../core/log.js';
+import type { IndexSink } from './service-index.js';
+
+/** A running feed. */
+export interface Feed {
+  /** Resolves true once the first full list of every resource is in the index, false after `timeoutMs`. */
+  waitForSync(timeoutMs: number): Promise<boolean>;
+  stop(): Promise<void>;
+}
+
+/** Waits for the index to be synced, logging like CoreDNS while it waits. */
+export async function waitForSync(index: IndexSink, timeoutMs: number, logger: Logger): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const note = setTimeout(() => logger.info('waiting for Kubernetes API before starting server'), Math.min(500, timeoutMs));
+  try {
+    return await Promise.race([
+      index.whenSynced().then(() => true),
+      new Promise<boolean>((resolve) => { timer = setTimeout(() => resolve(false), timeoutMs); }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+    clearTimeout(note);
+  }
+}
