@@ -120,6 +120,20 @@ describe('nodens CLI', function () {
     }
   });
 
+  it('loads an external plugin by path (--plugin) and runs it where it asked to be', async () => {
+    const file = tempCorefile('.:0 {\n  bind 127.0.0.1\n  log\n  whoami\n}\n');
+    const { child, port, output } = await serve(['-conf', file, '--plugin', './examples/custom-plugin/index.ts']);
+    try {
+      expect(output()).to.contain('chain: log -> whoami');
+      const m = await queryServer('127.0.0.1', port, 'who.example', 'A');
+      expect(m.additional.find((r) => r.type === 'A')).to.deep.include({ data: '127.0.0.1' });
+      expect(m.additional.find((r) => r.type === 'SRV')).to.deep.include({ name: '_udp.who.example' });
+    } finally {
+      child.kill('SIGTERM');
+      await once(child, 'close');
+    }
+  });
+
   it('on SIGTERM stops listening, finishes in-flight queries and exits 0', async () => {
     const file = tempCorefile('.:0 {\n  bind 127.0.0.1\n  slow 400\n  hosts {\n    10.0.0.9 slow.example\n  }\n}\n');
     const { child, port, output } = await serve(['-conf', file, '--plugin', './test/fixtures/slow-plugin.ts']);
