@@ -124,7 +124,6 @@ describe('cluster DNS pod: the stock Corefile on loopback', function () {
   });
 
   after(async () => {
-    if (process.env.DUMP) console.log(logs.join('\n'), looping?.logs.join('\n'));
     await Promise.all([server?.close(), looping?.close()]);
     await api?.close();
     await upstream?.stop();
