@@ -50,9 +50,9 @@ export function isKnownTypeName(name: string): boolean {
   return name in TYPE_CODES || /^TYPE\d+$/.test(name) || packetTypes.toType(name) > 0;
 }
 export const CLASS_CODES: Record<string, number> = { IN: 1, CH: 3, HS: 4, NONE: 254, ANY: 255 };
+const CLASS_NAMES = new Map<number, string>(Object.entries(CLASS_CODES).map(([k, v]) => [v, k]));
 export function className(code: number): string {
-  for (const [k, v] of Object.entries(CLASS_CODES)) if (v === code) return k;
-  return `CLASS${code}`;
+  return CLASS_NAMES.get(code) ?? `CLASS${code}`;
 }
 
 export interface Question {

@@ -26,15 +26,7 @@ function ourEdns(query: Message, ednsSize: number): Edns | undefined {
 }
 
 export function finishMessage(reply: Message, t: ReplyTarget): Finished {
-  const q = t.query;
-  const edns = ourEdns(q, t.ednsSize);
-  const out: Message = {
-    ...reply,
-    id: q.id, qr: true, opcode: q.opcode, rd: q.rd, cd: q.cd,
-    question: q.question,
-    ...(edns ? { edns } : { edns: undefined }),
-  };
-  const wire = encodeMessage(out, { maxSize: t.maxSize });
+  const wire = encodeMessage(reply, { maxSize: t.maxSize, replyTo: { query: t.query, edns: ourEdns(t.query, t.ednsSize) } });
   return { wire, rcode: reply.rcode, truncated: (wire[2]! & 0x02) !== 0 };
 }
 

@@ -94,6 +94,16 @@ export class DnsServer implements SignalOwner {
     return [...this.#listeners.values()].map((l) => ({ address: l.address, port: l.port }));
   }
 
+  /**
+   * Runs raw query bytes through the query path as if they arrived on the first listener (Fastify's
+   * inject): for tests and measurements without sockets.
+   */
+  inject(wire: Buffer, client: Partial<ClientInfo> = {}): Buffer | undefined | Promise<Buffer | undefined> {
+    const key = this.#gen.routes.keys().next().value as string;
+    const [address, port] = splitListenKey(key);
+    return this.#handle(key, wire, { address: '127.0.0.1', port: 53000, transport: 'udp', family: 4, ...client }, { address, port });
+  }
+
   // ---- the query path ----
 
   #handle(listenerKey: string, wire: Buffer, client: ClientInfo, local: Peer): Buffer | undefined | Promise<Buffer | undefined> {

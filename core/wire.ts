@@ -8,7 +8,10 @@ const MAX_POINTER = 0x3fff;
 class Writer {
   buf: Buffer;
   pos = 0;
-  readonly names = new Map<string, number>();
+  // Names written so far (lower-cased suffixes) and their offsets, for compression pointers. A message
+  // holds few names, so two arrays searched linearly beat a Map (and its allocation) here.
+  readonly nameKeys: string[] = [];
+  readonly nameOffsets: number[] = [];
   constructor(size: number) {
     this.buf = Buffer.allocUnsafe(size);
   }
@@ -18,14 +21,21 @@ class Writer {
     this.buf.copy(next, 0, 0, this.pos);
     this.buf = next;
   }
+  /** Forgets names written at or after `offset` (a dropped record must not be pointed at). */
+  forgetFrom(offset: number): void {
+    let n = this.nameOffsets.length;
+    while (n > 0 && this.nameOffsets[n - 1]! >= offset) n--;
+    this.nameKeys.length = n;
+    this.nameOffsets.length = n;
+  }
   u8(v: number): void {
     this.ensure(1);
     this.buf[this.pos++] = v;
   }
   u16(v: number): void {
     this.ensure(2);
-    this.buf.writeUInt16BE(v & 0xffff, this.pos);
-    this.pos += 2;
+    this.buf[this.pos++] = (v >> 8) & 0xff;
+    this.buf[this.pos++] = v & 0xff;
   }
   u32(v: number): void {
     this.ensure(4);
@@ -43,6 +53,11 @@ class Writer {
     this.u8(b.length);
     this.bytes(b);
   }
+  #find(key: string): number {
+    const keys = this.nameKeys;
+    for (let i = 0; i < keys.length; i++) if (keys[i] === key) return this.nameOffsets[i]!;
+    return -1;
+  }
   /** Writes a domain name, pointing at an earlier copy of any suffix when `compress` is set. */
   name(name: string, compress: boolean): void {
     if (name.endsWith('.')) name = name.slice(0, -1);
@@ -53,50 +68,76 @@ class Writer {
     let rest = name;
     for (;;) {
       const key = rest.toLowerCase();
-      if (compress) {
-        const ptr = this.names.get(key);
-        if (ptr !== undefined) {
-          this.u16(0xc000 | ptr);
-          return;
-        }
+      const seen = this.#find(key);
+      if (compress && seen >= 0) {
+        this.u16(0xc000 | seen);
+        return;
       }
-      if (this.pos <= MAX_POINTER && !this.names.has(key)) this.names.set(key, this.pos);
+      if (seen < 0 && this.pos <= MAX_POINTER) {
+        this.nameKeys.push(key);
+        this.nameOffsets.push(this.pos);
+      }
       const dot = rest.indexOf('.');
       const label = dot < 0 ? rest : rest.slice(0, dot);
-      const len = Buffer.byteLength(label, 'utf8');
-      if (len === 0 || len > 63) throw new Error(`bad label in ${name}`);
-      this.ensure(len + 1);
-      this.buf[this.pos++] = len;
-      this.pos += this.buf.write(label, this.pos, 'utf8');
+      this.#label(label, name);
       if (dot < 0) break;
       rest = rest.slice(dot + 1);
     }
     this.u8(0);
   }
+  #label(label: string, name: string): void {
+    const n = label.length;
+    this.ensure(n * 3 + 1);
+    // ASCII (nearly every label): copy the char codes; anything else goes through the UTF-8 encoder.
+    let ascii = n > 0 && n <= 63;
+    for (let i = 0; ascii && i < n; i++) if (label.charCodeAt(i) > 127) ascii = false;
+    if (ascii) {
+      this.buf[this.pos++] = n;
+      for (let i = 0; i < n; i++) this.buf[this.pos++] = label.charCodeAt(i);
+      return;
+    }
+    const len = Buffer.byteLength(label, 'utf8');
+    if (len === 0 || len > 63) throw new Error(`bad label in ${name}`);
+    this.buf[this.pos++] = len;
+    this.pos += this.buf.write(label, this.pos, 'utf8');
+  }
+}
+
+/** The query a reply answers: its ID, opcode, RD, CD and question are written instead of the reply's. */
+export interface ReplyHeader {
+  readonly query: Message;
+  /** The OPT to send (ours), or none. */
+  readonly edns: Edns | undefined;
 }
 
 export interface EncodeOptions {
+  /** Encode as the reply to this query (the server's finishing step, without copying the message). */
+  replyTo?: ReplyHeader;
   /** Size limit (a UDP client's buffer): records that do not fit are dropped and TC set if an answer was cut. */
   maxSize?: number;
   /** Collect the offsets of every record's TTL field (for the cache's wire patching). */
   ttlOffsets?: number[];
 }
 
-function flagsOf(m: Message, tc: boolean): number {
-  return (m.qr ? 0x8000 : 0) | ((m.opcode & 0xf) << 11) | (m.aa ? 0x0400 : 0) | (tc ? 0x0200 : 0) |
-    (m.rd ? 0x0100 : 0) | (m.ra ? 0x0080 : 0) | (m.ad ? 0x0020 : 0) | (m.cd ? 0x0010 : 0) | (m.rcode & 0xf);
+function flagsOf(m: Message, tc: boolean, q: Message | undefined): number {
+  const head = q ? 0x8000 | ((q.opcode & 0xf) << 11) | (q.rd ? 0x0100 : 0) | (q.cd ? 0x0010 : 0)
+    : (m.qr ? 0x8000 : 0) | ((m.opcode & 0xf) << 11) | (m.rd ? 0x0100 : 0) | (m.cd ? 0x0010 : 0);
+  return head | (m.aa ? 0x0400 : 0) | (tc ? 0x0200 : 0) | (m.ra ? 0x0080 : 0) | (m.ad ? 0x0020 : 0) | (m.rcode & 0xf);
 }
 
 /** Encodes a message with name compression (RFC 1035 4.1.4). */
 export function encodeMessage(m: Message, opts: EncodeOptions = {}): Buffer {
   const w = new Writer(512);
-  const optSize = m.edns ? 11 + (m.edns.options ?? []).reduce((n, o) => n + 4 + o.data.length, 0) : 0;
+  const query = opts.replyTo?.query;
+  const edns = opts.replyTo ? opts.replyTo.edns : m.edns;
+  const question = query ? query.question : m.question;
+  const optSize = edns ? 11 + (edns.options ?? []).reduce((n, o) => n + 4 + o.data.length, 0) : 0;
   const limit = opts.maxSize !== undefined ? opts.maxSize - optSize : Infinity;
-  w.u16(m.id);
-  w.u16(flagsOf(m, m.tc));
-  w.u16(m.question.length);
+  w.u16(query ? query.id : m.id);
+  w.u16(0); // flags patched below, once truncation is known
+  w.u16(question.length);
   w.u16(0); w.u16(0); w.u16(0); // counts patched below
-  for (const q of m.question) {
+  for (const q of question) {
     w.name(q.name, true);
     w.u16(typeCode(q.type));
     w.u16(CLASS_CODES[q.class] ?? 1);
@@ -110,8 +151,7 @@ export function encodeMessage(m: Message, opts: EncodeOptions = {}): Buffer {
       const ttlAt = writeRecord(w, rr);
       if (w.pos > limit) {
         w.pos = start;
-        // Names registered inside the dropped record must not be pointed at.
-        for (const [k, v] of w.names) if (v >= start) w.names.delete(k);
+        w.forgetFrom(start); // names inside the dropped record must not be pointed at
         truncated = s < 2; // a cut additional section is not a truncated answer (RFC 2181 9)
         break outer;
       }
@@ -120,11 +160,11 @@ export function encodeMessage(m: Message, opts: EncodeOptions = {}): Buffer {
     }
   }
   let arcount = counts[2]!;
-  if (m.edns) {
-    writeOpt(w, m.edns, m.rcode);
+  if (edns) {
+    writeOpt(w, edns, m.rcode);
     arcount++;
   }
-  w.buf.writeUInt16BE(flagsOf(m, m.tc || truncated), 2);
+  w.buf.writeUInt16BE(flagsOf(m, m.tc || truncated, query), 2);
   w.buf.writeUInt16BE(counts[0]!, 6);
   w.buf.writeUInt16BE(counts[1]!, 8);
   w.buf.writeUInt16BE(arcount, 10);
