@@ -21,3 +21,7 @@ export { canonicalIP, cidrToReverseZones, ipFromReverseName, reverseName } from 
 export { createLogger, RateLimitedLog, type Logger } from './log.js';
 export type { Metrics } from './metrics.js';
 export { Registry, EXECUTION_ORDER } from './registry.js';
+export { createRegistry, createServer, importPlugin, readConfig, type CreateServerOptions } from './create.js';
+export { DnsServer, type ServerOptions } from './server.js';
+export { loadConfigFile, loadConfigText, type LoadOptions } from './config/load.js';
+export { VERSION } from './version.js';
