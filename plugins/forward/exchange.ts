@@ -1,9 +1,7 @@
-// Sending one query to one upstream over UDP, with the defences dnsmasq lacked (DNSpooq): IDs from a
-// cryptographic source, a fresh randomly bound source port per query, and a reply taken only from the
-// upstream's address and port with our ID and our question. Everything else is dropped and counted.
+// What the UDP and TCP exchanges share, with the defences dnsmasq lacked (DNSpooq): IDs from a
+// cryptographic source, and a reply taken only when it carries our ID and our question (udp-pool.ts
+// adds source ports that keep changing). Everything else is dropped and counted.
 import { randomFillSync } from 'node:crypto';
-import dgram from 'node:dgram';
-import type { Endpoint } from './to.js';
 
 const POOL = Buffer.alloc(4096);
 let poolAt = POOL.length;
@@ -63,56 +61,6 @@ export interface ExchangeOptions {
   readonly onDrop?: () => void;
   /** Where the exchange registers its cancel function while it runs (so close() can end it). */
   readonly track?: Set<(err: Error) => void>;
-}
-
-// Upstreams are IP literals: resolve them without a trip through dns.lookup.
-const literal = (address: string, _family: unknown, cb: (err: null, address: string, family: number) => void): void =>
-  cb(null, address, address.includes(':') ? 6 : 4);
-
-/**
- * One query over UDP from a socket of its own: bound to a random port by the kernel and connected to
- * the upstream, so ICMP errors (a dead upstream) surface at once as ECONNREFUSED.
- */
-export function udpExchange(to: Endpoint, query: Uint8Array, opts: ExchangeOptions): Promise<Buffer> {
-  // `query` is a template: each exchange sends its own copy with a fresh ID.
-  return new Promise((resolve, reject) => {
-    const qend = questionEnd(query);
-    const sock = dgram.createSocket({ type: to.family === 6 ? 'udp6' : 'udp4', lookup: literal as never });
-    const wire = withId(query, randomId());
-    let done = false;
-    const finish = (err: Error | undefined, reply?: Buffer): void => {
-      if (done) return;
-      done = true;
-      clearTimeout(timer);
-      opts.signal?.removeEventListener('abort', onAbort);
-      opts.track?.delete(cancel);
-      try {
-        sock.close();
-      } catch {
-        // already closed by an error
-      }
-      if (err) reject(err);
-      else resolve(reply!);
-    };
-    const onAbort = (): void => finish(abortError(opts.signal!));
-    const cancel = (err: Error): void => finish(err);
-    opts.track?.add(cancel);
-    const timer = setTimeout(() => finish(new ExchangeError('ETIMEDOUT', `no answer from ${to.name} within ${opts.timeoutMs}ms`)), opts.timeoutMs);
-    if (opts.signal?.aborted) return onAbort();
-    opts.signal?.addEventListener('abort', onAbort, { once: true });
-    sock.on('error', (err: NodeJS.ErrnoException) => finish(new ExchangeError(err.code ?? 'EIO', `${to.name}: ${err.message}`, { cause: err })));
-    sock.on('message', (msg, rinfo) => {
-      // A connected socket only hears its peer; check anyway, it costs nothing.
-      if (rinfo.port !== to.port || rinfo.address !== to.address || !isReplyTo(msg, wire, qend)) {
-        opts.onDrop?.();
-        return;
-      }
-      finish(undefined, msg);
-    });
-    sock.connect(to.port, to.address, () => {
-      if (!done) sock.send(wire);
-    });
-  });
 }
 
 /** A copy of `query` with `id` written in. */

@@ -4,8 +4,9 @@
 import type { Transport } from '../../core/plugin.js';
 import { encodeMessage } from '../../core/wire.js';
 import { makeQuery } from '../../core/message.js';
-import { udpExchange, type ExchangeOptions } from './exchange.js';
+import type { ExchangeOptions } from './exchange.js';
 import { TcpPool } from './tcp.js';
+import { UdpPool } from './udp-pool.js';
 import type { Endpoint } from './to.js';
 
 export interface HealthOptions {
@@ -22,6 +23,7 @@ export class Upstream {
   readonly to: Endpoint;
   fails = 0;
   readonly #tcp: TcpPool;
+  readonly #udpPool: UdpPool;
   readonly #health: HealthOptions;
   readonly #onDrop: () => void;
   readonly #onProbeFail: () => void;
@@ -39,6 +41,7 @@ export class Upstream {
     this.#onDrop = hooks.onDrop;
     this.#onProbeFail = hooks.onProbeFail;
     this.#tcp = new TcpPool(to, expireMs, hooks.onDrop);
+    this.#udpPool = new UdpPool(to, hooks.onDrop);
     this.#probe = encodeMessage(makeQuery(health.domain, 'NS', { id: 0, rd: health.recursionDesired }));
   }
 
@@ -49,7 +52,7 @@ export class Upstream {
 
   exchange(query: Uint8Array, transport: Transport, opts: ExchangeOptions): Promise<Buffer> {
     const o = { ...opts, onDrop: this.#onDrop, track: this.#udp };
-    return transport === 'tcp' ? this.#tcp.exchange(query, o) : udpExchange(this.to, query, o);
+    return transport === 'tcp' ? this.#tcp.exchange(query, o) : this.#udpPool.exchange(query, o);
   }
 
   /** Starts probing unless a probe loop already runs. */
@@ -65,6 +68,7 @@ export class Upstream {
     for (const c of this.#inflight) c.abort();
     for (const cancel of [...this.#udp]) cancel(new Error(`forward: ${this.to.name} closed`));
     this.#tcp.close();
+    this.#udpPool.close();
   }
 
   async #tick(): Promise<void> {
