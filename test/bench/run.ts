@@ -57,9 +57,11 @@ function makeContext(seconds: number, dir: string, data: BenchData): BenchContex
     },
     async measure(server, queryFile = data.hostsQueries) {
       await dnsperf({ port: server.port, queryFile, seconds: 1 }); // warm up (JIT, caches)
-      const full = await dnsperf({ port: server.port, queryFile, seconds });
+      // Best of two: anything else running on the 2 cores only ever lowers a run's QPS.
+      const a = await dnsperf({ port: server.port, queryFile, seconds });
+      const b = await dnsperf({ port: server.port, queryFile, seconds });
       const rssMb = server.rssMb();
-      return { name: server.name, full, rssMb };
+      return { name: server.name, full: a.qps >= b.qps ? a : b, rssMb };
     },
     measureAtRate: (server, rate, queryFile = data.hostsQueries) => dnsperf({ port: server.port, queryFile, seconds, rate }),
   };
@@ -118,7 +120,7 @@ async function main(): Promise<void> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nodens-bench-'));
   const data = writeData(dir);
   const ctx = makeContext(seconds, dir, data);
-  console.log(`# nodens benchmark — ${new Date().toISOString()}, ${os.cpus().length} cores, node ${process.version}, dnsperf -c 4, ${seconds}s per run`);
+  console.log(`# nodens benchmark — ${new Date().toISOString()}, ${os.cpus().length} cores, node ${process.version}, dnsperf -c 4, full load: best of 2 runs of ${seconds}s`);
   const want = (name: string) => !only || only.includes(name);
   try {
     const hosts = want('hosts') ? await hostsSection(ctx) : [];
