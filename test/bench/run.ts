@@ -85,12 +85,16 @@ export function printTable(title: string, rows: Row[], base = rows[0]): void {
   console.log(lines.join('\n'));
 }
 
+function startHostsNodens(ctx: BenchContext, name = 'nodens (hosts)'): Promise<Running> {
+  return ctx.startNodens(name, `.:PORT {\n  bind 127.0.0.1\n  hosts ${ctx.data.hostsFile} {\n    reload 0\n  }\n}\n`);
+}
+
 async function hostsSection(ctx: BenchContext): Promise<Row[]> {
   const { data } = ctx;
   const rate = 10_000;
   const rows: Row[] = [];
   const servers: [string, () => Promise<Running>][] = [
-    ['nodens (hosts)', () => ctx.startNodens('nodens (hosts)', `.:PORT {\n  bind 127.0.0.1\n  hosts ${data.hostsFile} {\n    reload 0\n  }\n}\n`)],
+    ['nodens (hosts)', () => startHostsNodens(ctx)],
     ['node ceiling (pre-built bytes)', async () => {
       const port = await freePort();
       return startProcess('node ceiling (pre-built bytes)', process.execPath, [path.join(import.meta.dirname, 'reference-servers.mjs'), 'ceiling', String(port)], /listening (\d+)/, port);
@@ -123,9 +127,12 @@ async function main(): Promise<void> {
   console.log(`# nodens benchmark — ${new Date().toISOString()}, ${os.cpus().length} cores, node ${process.version}, dnsperf -c 4, full load: best of 2 runs of ${seconds}s`);
   const want = (name: string) => !only || only.includes(name);
   try {
-    const hosts = want('hosts') ? await hostsSection(ctx) : [];
+    if (want('hosts')) await hostsSection(ctx);
+    // Each section's figures are compared with the hosts server measured again just before them: this
+    // machine's speed drifts over a run (a shared VM), so a ratio to a row taken minutes earlier misleads.
+    const baseline = await startHostsNodens(ctx, 'nodens (hosts), measured just before');
     for (const section of extraSections) {
-      if (want(section.name)) await section.run(ctx, hosts[0]);
+      if (want(section.name)) await section.run(ctx, await ctx.measure(baseline));
     }
   } finally {
     await stopAll();
