@@ -65,9 +65,11 @@ class Writer {
       this.u8(0);
       return;
     }
-    let rest = name;
+    // Lower-case once; each suffix is then a slice of it (cheap in V8) rather than a new lower-cased copy.
+    const lower = name.toLowerCase();
+    let at = 0;
     for (;;) {
-      const key = rest.toLowerCase();
+      const key = at === 0 ? lower : lower.slice(at);
       const seen = this.#find(key);
       if (compress && seen >= 0) {
         this.u16(0xc000 | seen);
@@ -77,11 +79,10 @@ class Writer {
         this.nameKeys.push(key);
         this.nameOffsets.push(this.pos);
       }
-      const dot = rest.indexOf('.');
-      const label = dot < 0 ? rest : rest.slice(0, dot);
-      this.#label(label, name);
+      const dot = name.indexOf('.', at);
+      this.#label(dot < 0 ? name.slice(at) : name.slice(at, dot), name);
       if (dot < 0) break;
-      rest = rest.slice(dot + 1);
+      at = dot + 1;
     }
     this.u8(0);
   }

@@ -11,6 +11,8 @@ export interface Running {
   output(): string;
   /** Resident memory of the process (and its workers), in MB. */
   rssMb(): number;
+  /** CPU time the process (and its workers) has used so far, in ms. */
+  cpuMs(): number;
   stop(): Promise<void>;
 }
 
@@ -42,6 +44,7 @@ export async function startProcess(name: string, cmd: string, args: string[], re
     name, child, port: gotPort,
     output: () => out,
     rssMb: () => treeRssMb(child.pid!),
+    cpuMs: () => treeCpuMs(child.pid!),
     stop: () => stopPid(child),
   };
   started.add(running);
@@ -63,9 +66,8 @@ export async function stopAll(): Promise<void> {
   started.clear();
 }
 
-/** RSS of a process and its children (cluster workers), from /proc. */
-export function treeRssMb(pid: number): number {
-  let kb = 0;
+/** The process and its children (cluster workers). */
+function treePids(pid: number): number[] {
   const pids = [pid];
   for (const entry of fs.readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
@@ -75,7 +77,26 @@ export function treeRssMb(pid: number): number {
       if (ppid === pid) pids.push(Number(entry));
     } catch { /* gone */ }
   }
-  for (const p of pids) {
+  return pids;
+}
+
+/** utime + stime of a process tree, in ms (clock ticks of 10 ms, Linux's USER_HZ). */
+export function treeCpuMs(pid: number): number {
+  let ticks = 0;
+  for (const p of treePids(pid)) {
+    try {
+      const stat = fs.readFileSync(`/proc/${p}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      ticks += Number(fields[11]) + Number(fields[12]);
+    } catch { /* gone */ }
+  }
+  return ticks * 10;
+}
+
+/** RSS of a process and its children (cluster workers), from /proc. */
+export function treeRssMb(pid: number): number {
+  let kb = 0;
+  for (const p of treePids(pid)) {
     try {
       const m = /VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${p}/status`, 'utf8'));
       kb += Number(m?.[1] ?? 0);

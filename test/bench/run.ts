@@ -24,6 +24,8 @@ export interface BenchContext {
 export interface Row {
   name: string;
   full: PerfResult;
+  /** Server CPU time per answered query at full load (user + system), in µs: steadier than QPS on a shared VM. */
+  cpuUs?: number;
   fixed?: PerfResult;
   rssMb: number;
 }
@@ -58,10 +60,15 @@ function makeContext(seconds: number, dir: string, data: BenchData): BenchContex
     async measure(server, queryFile = data.hostsQueries) {
       await dnsperf({ port: server.port, queryFile, seconds: 1 }); // warm up (JIT, caches)
       // Best of two: anything else running on the 2 cores only ever lowers a run's QPS.
-      const a = await dnsperf({ port: server.port, queryFile, seconds });
-      const b = await dnsperf({ port: server.port, queryFile, seconds });
-      const rssMb = server.rssMb();
-      return { name: server.name, full: a.qps >= b.qps ? a : b, rssMb };
+      const run = async () => {
+        const cpu0 = server.cpuMs();
+        const r = await dnsperf({ port: server.port, queryFile, seconds });
+        return { r, cpuUs: ((server.cpuMs() - cpu0) * 1000) / Math.max(1, r.completed) };
+      };
+      const a = await run();
+      const b = await run();
+      const best = a.r.qps >= b.r.qps ? a : b;
+      return { name: server.name, full: best.r, cpuUs: best.cpuUs, rssMb: server.rssMb() };
     },
     measureAtRate: (server, rate, queryFile = data.hostsQueries) => dnsperf({ port: server.port, queryFile, seconds, rate }),
   };
@@ -76,11 +83,12 @@ const f3 = (n: number) => (Number.isFinite(n) ? n.toFixed(3) : '-');
 export function printTable(title: string, rows: Row[], base = rows[0]): void {
   const lines = [
     `\n## ${title}`,
-    '| server | QPS (full load) | ratio | avg ms @fixed | p99 ms @fixed | RSS MB | lost % |',
-    '|---|---:|---:|---:|---:|---:|---:|',
+    '| server | QPS (full load) | ratio | CPU µs/query | avg ms @fixed | p99 ms @fixed | RSS MB | lost % |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|',
   ];
   for (const r of rows) {
-    lines.push(`| ${r.name} | ${f0(r.full.qps)} | ${base ? f2(r.full.qps / base.full.qps) : '-'} | ${r.fixed ? f3(r.fixed.avgMs) : '-'} | ${r.fixed ? f3(r.fixed.p99Ms) : '-'} | ${f0(r.rssMb)} | ${f2(r.full.lostPct)} |`);
+    const cpu = r.cpuUs !== undefined ? r.cpuUs.toFixed(1) : '-';
+    lines.push(`| ${r.name} | ${f0(r.full.qps)} | ${base ? f2(r.full.qps / base.full.qps) : '-'} | ${cpu} | ${r.fixed ? f3(r.fixed.avgMs) : '-'} | ${r.fixed ? f3(r.fixed.p99Ms) : '-'} | ${f0(r.rssMb)} | ${f2(r.full.lostPct)} |`);
   }
   console.log(lines.join('\n'));
 }
