@@ -12,6 +12,7 @@ import { ipLabel } from '../plugins/etcd/kube2sky/records.js';
 import { freePort, startEtcd, type EtcdFixture } from './fixtures/etcd.js';
 import { FakeApiServer } from './fixtures/k8s-api-server.js';
 import { http80, namespace, service, slice } from './fixtures/k8s-objects.js';
+import { digUntil } from './fixtures/dig-until.js';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 // The compiled CLI, as `npx nodens` runs it (npm test builds first).
@@ -64,16 +65,6 @@ async function exitWithin(sync: Sync, ms: number): Promise<number | null> {
 }
 
 /** Polls dig until its +short output (sorted) is `want`, for at most `ms`. */
-async function digUntil(server: TestServer, args: string[], want: string, ms = 5000): Promise<string> {
-  const end = performance.now() + ms;
-  let got = '';
-  do {
-    got = (await server.dig(['+short', ...args])).trim().split('\n').sort().join('\n');
-    if (got === want) return got;
-  } while (performance.now() < end);
-  return got;
-}
-
 describe('nodens kube2sky (CLI)', function () {
   this.timeout(60_000);
   let etcd: EtcdFixture;

@@ -70,7 +70,10 @@ function makeContext(seconds: number, dir: string, data: BenchData): BenchContex
       const best = a.r.qps >= b.r.qps ? a : b;
       return { name: server.name, full: best.r, cpuUs: best.cpuUs, rssMb: server.rssMb() };
     },
-    measureAtRate: (server, rate, queryFile = data.hostsQueries) => dnsperf({ port: server.port, queryFile, seconds, rate }),
+    async measureAtRate(server, rate, queryFile = data.hostsQueries) {
+      await dnsperf({ port: server.port, queryFile, seconds: 2, rate }); // warm up: a cold JIT would own the p99
+      return dnsperf({ port: server.port, queryFile, seconds, rate });
+    },
   };
   return ctx;
 }

@@ -12,20 +12,11 @@ import { ServiceIndex } from '../../kubernetes/service-index.js';
 import { createClient } from '../client.js';
 import { runKube2Sky, type Kube2Sky, type Kube2SkyOptions } from './index.js';
 import { ipLabel } from './records.js';
+import { digUntil } from '../../../test/fixtures/dig-until.js';
 
 const PREFIX = '/skydns/local/cluster/svc/';
 
 /** Polls dig until its +short output is `want`, for at most `ms`. */
-async function digUntil(server: TestServer, args: string[], want: string, ms = 2000): Promise<string> {
-  const end = performance.now() + ms;
-  let got = '';
-  do {
-    got = (await server.dig(['+short', ...args])).trim().split('\n').sort().join('\n');
-    if (got === want) return got;
-  } while (performance.now() < end);
-  return got;
-}
-
 describe('kube2sky end to end', function () {
   this.timeout(60_000);
   let etcd: EtcdFixture;
