@@ -7,7 +7,7 @@ export {
   Rcode, WireReply, decodeMessage, fqdn, isWireReply, makeErrorReply, makeQuery, makeReply, messageOf, rcodeName, recordType, trimDot, typeCode, typeName,
 } from './message.js';
 export type {
-  AAAARecord, ARecord, Edns, HINFORecord, MXRecord, Message, NameRecord, OpaqueRecord, Question, Reply, ResourceRecord, SOAData, SOARecord, SRVRecord, TXTRecord,
+  AAAARecord, ARecord, Edns, WireLayout, HINFORecord, MXRecord, Message, NameRecord, OpaqueRecord, Question, Reply, ResourceRecord, SOAData, SOARecord, SRVRecord, TXTRecord,
 } from './message.js';
 export { encodeMessage, scanMessage } from './wire.js';
 export { ConfigError, didYouMean, errorAt } from './config/errors.js';

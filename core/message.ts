@@ -133,9 +133,12 @@ export interface Message {
  */
 export class WireReply {
   readonly wire: Uint8Array;
+  /** Set by a maker that knows the bytes (the cache): lets the server skip walking them. */
+  readonly layout: WireLayout | undefined;
   #decoded: Message | undefined;
-  constructor(wire: Uint8Array) {
+  constructor(wire: Uint8Array, layout?: WireLayout) {
     this.wire = wire;
+    this.layout = layout;
   }
   get rcode(): number {
     return this.wire[3]! & 0x0f;
@@ -144,6 +147,11 @@ export class WireReply {
   message(): Message {
     return (this.#decoded ??= decodeMessage(this.wire));
   }
+}
+
+/** A promise about a wire reply's bytes: they hold no OPT record, and the question ends at `questionEnd`. */
+export interface WireLayout {
+  readonly questionEnd: number;
 }
 
 /** What a handler returns: a message, or a reply in wire form. */

@@ -2,7 +2,7 @@
 // ID, RD, CD and the question come from the query; EDNS is answered with our buffer size; a UDP
 // answer over the client's limit is truncated with TC=1.
 import { Rcode, WireReply, type Edns, type Message, type Reply } from './message.js';
-import { encodeMessage, scanMessage } from './wire.js';
+import { encodeMessage, scanMessage, type WireScan } from './wire.js';
 
 export interface ReplyTarget {
   readonly query: Message;
@@ -34,12 +34,14 @@ export function finishMessage(reply: Message, t: ReplyTarget): Finished {
 export function finishWire(reply: WireReply, t: ReplyTarget): Finished {
   const q = t.query;
   let wire = Buffer.from(reply.wire.buffer, reply.wire.byteOffset, reply.wire.byteLength);
-  let scan;
-  try {
-    scan = scanMessage(wire);
-  } catch {
-    // A plugin handed us bytes we cannot walk: do not pass them on.
-    return finishMessage({ ...q, qr: true, rcode: Rcode.SERVFAIL, answer: [], authority: [], additional: [] }, t);
+  let scan: Pick<WireScan, 'questionEnd' | 'optAt'> | undefined = reply.layout;
+  if (!scan) {
+    try {
+      scan = scanMessage(wire);
+    } catch {
+      // A plugin handed us bytes we cannot walk: do not pass them on.
+      return finishMessage({ ...q, qr: true, rcode: Rcode.SERVFAIL, answer: [], authority: [], additional: [] }, t);
+    }
   }
   wire.writeUInt16BE(q.id, 0);
   wire[2] = (wire[2]! & ~0x01) | 0x80 | (q.rd ? 0x01 : 0);
@@ -51,7 +53,7 @@ export function finishWire(reply: WireReply, t: ReplyTarget): Finished {
   if (scan.optAt !== undefined) {
     if (!optIsLast(wire, scan.optAt)) return finishMessage(reply.message(), t);
     wire = wire.subarray(0, scan.optAt);
-    wire.writeUInt16BE(scan.counts[3] - 1, 10);
+    wire.writeUInt16BE(wire.readUInt16BE(10) - 1, 10);
   }
   const edns = ourEdns(q, t.ednsSize);
   if (edns) {
@@ -63,7 +65,7 @@ export function finishWire(reply: WireReply, t: ReplyTarget): Finished {
     wire.writeUInt16BE(wire.readUInt16BE(10) + 1, 10);
   }
   if (wire.length > t.maxSize) return finishMessage(reply.message(), t);
-  return { wire, rcode: scan.rcode, truncated: (wire[2]! & 0x02) !== 0 };
+  return { wire, rcode: wire[3]! & 0x0f, truncated: (wire[2]! & 0x02) !== 0 };
 }
 
 export function finishReply(reply: Reply, t: ReplyTarget): Finished {

@@ -168,7 +168,7 @@ export class Cache implements Handler {
     if (type === 'servfail' && this.#positiveServable(key, now)) return undefined;
     const bytes = withoutOpt(w);
     if (bytes === undefined) return undefined;
-    const item: Item = { wire: bytes.wire, ttlOffsets: bytes.ttlOffsets, stored: now, origTtl: duration, kind, hits: 0, last: now };
+    const item: Item = { wire: bytes.wire, ttlOffsets: bytes.ttlOffsets, layout: bytes.layout, stored: now, origTtl: duration, kind, hits: 0, last: now };
     // One key lives in one store: an old entry in the other could shadow this one while stale.
     (kind === 'success' ? this.denial : this.success).delete(key);
     if ((kind === 'success' ? this.success : this.denial).set(key, item)) m.evictions[kind]++;

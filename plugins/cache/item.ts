@@ -1,6 +1,6 @@
 // A cached reply kept in wire form: the bytes without OPT (hop-by-hop), the offsets of every TTL field,
 // and when it was stored. A hit copies the bytes and writes the remaining TTL at those offsets.
-import { WireReply, isWireReply, type Reply } from '../../core/message.js';
+import { WireReply, isWireReply, type Reply, type WireLayout } from '../../core/message.js';
 import { encodeMessage, scanMessage, type WireScan } from '../../core/wire.js';
 
 export type Kind = 'success' | 'denial';
@@ -8,6 +8,8 @@ export type Kind = 'success' | 'denial';
 export interface Item {
   readonly wire: Buffer;
   readonly ttlOffsets: readonly number[];
+  /** Where the question ends (the stored bytes hold no OPT), so the server need not walk them per hit. */
+  readonly layout: WireLayout;
   /** When stored (ms, the cache's clock). */
   readonly stored: number;
   /** Seconds it is fresh for, after clamping. */
@@ -30,7 +32,7 @@ export function materialize(item: Item, ttl: number, aa: boolean): WireReply {
   const t = ttl > 0 ? ttl : 0;
   for (const off of item.ttlOffsets) out.writeUInt32BE(t, off);
   if (aa) out[2]! |= 0x04;
-  return new WireReply(out);
+  return new WireReply(out, item.layout);
 }
 
 /** CoreDNS's response.Typify, on a scanned message. */
@@ -105,10 +107,11 @@ export function questionMatches(buf: Uint8Array, qname: string, qtype: number, q
  * Copies the message without its OPT record (EDNS is hop-by-hop: the server adds its own), shifting the
  * TTL offsets that follow it. Undefined when the OPT is malformed or carries an extended rcode.
  */
-export function withoutOpt(w: Wire): { wire: Buffer; ttlOffsets: number[] } | undefined {
+export function withoutOpt(w: Wire): { wire: Buffer; ttlOffsets: number[]; layout: WireLayout } | undefined {
   const { wire, scan } = w;
   const optAt = scan.optAt;
-  if (optAt === undefined) return { wire: Buffer.from(wire), ttlOffsets: scan.ttlOffsets.slice() };
+  const layout = { questionEnd: scan.questionEnd };
+  if (optAt === undefined) return { wire: Buffer.from(wire), ttlOffsets: scan.ttlOffsets.slice(), layout };
   if (wire[optAt] !== 0 || optAt + 11 > wire.length) return undefined;
   if (wire[optAt + 5] !== 0) return undefined;
   const end = optAt + 11 + ((wire[optAt + 9]! << 8) | wire[optAt + 10]!);
@@ -117,5 +120,5 @@ export function withoutOpt(w: Wire): { wire: Buffer; ttlOffsets: number[] } | un
   out.set(wire.subarray(0, optAt), 0);
   out.set(wire.subarray(end), optAt);
   out.writeUInt16BE(out.readUInt16BE(10) - 1, 10);
-  return { wire: out, ttlOffsets: scan.ttlOffsets.map((o) => (o > optAt ? o - cut : o)) };
+  return { wire: out, ttlOffsets: scan.ttlOffsets.map((o) => (o > optAt ? o - cut : o)), layout };
 }
