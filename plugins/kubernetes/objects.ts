@@ -46,7 +46,11 @@ export interface KEndpointSlice {
   ips?: string[];
   /** Trimmed form, parallel to `ips` when any endpoint has one: its hostname (or pod name), '' for none. */
   names?: string[];
+  /** Trimmed form: the endpoints.kubernetes.io/last-change-trigger-time annotation, in ms since the epoch. */
+  triggerTime?: number;
 }
+
+export const LAST_CHANGE_TRIGGER_TIME = 'endpoints.kubernetes.io/last-change-trigger-time';
 
 export interface KNamespace {
   apiVersion?: string;
@@ -136,6 +140,8 @@ export function trimEndpointSlice(raw: unknown, opts: TrimOptions = {}): KEndpoi
   if (named) out.names = names;
   const ports = trimPorts(o.ports);
   if (ports) out.ports = ports;
+  const trigger = Date.parse(str(obj(obj(o.metadata).annotations)[LAST_CHANGE_TRIGGER_TIME]) ?? '');
+  if (Number.isFinite(trigger)) out.triggerTime = trigger;
   return out;
 }
 

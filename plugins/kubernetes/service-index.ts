@@ -22,6 +22,11 @@ export type ChangeListener = (change: IndexChange) => void;
 export interface ServiceIndexOptions {
   /** `endpoint_pod_names`: an endpoint without a hostname is named by its pod. */
   readonly endpointPodNames?: boolean;
+  /**
+   * Told, once a slice's change is answerable, how long ago the change that caused it happened (its
+   * last-change-trigger-time): coredns_kubernetes_dns_programming_duration_seconds.
+   */
+  readonly onProgrammed?: (serviceKind: 'cluster_ip' | 'headless_with_selector', seconds: number) => void;
 }
 
 /** What a feed writes. */
@@ -86,8 +91,11 @@ export class ServiceIndex implements IndexSink, ServiceIndexReader {
   #syncWaiters: (() => void)[] = [];
   #serial = Math.floor(Date.now() / 1000);
 
+  readonly #onProgrammed: ServiceIndexOptions['onProgrammed'];
+
   constructor(opts: ServiceIndexOptions = {}) {
     this.#podNames = opts.endpointPodNames ?? false;
+    this.#onProgrammed = opts.onProgrammed;
   }
 
   get synced(): boolean {
@@ -189,7 +197,14 @@ export class ServiceIndex implements IndexSink, ServiceIndexReader {
       this.#sliceOwner.set(sliceKey, newOwner);
     }
     if (oldOwner !== undefined && oldOwner !== newOwner) this.#rebuild(oldOwner);
-    if (newOwner !== undefined) this.#rebuild(newOwner);
+    if (newOwner !== undefined) {
+      this.#rebuild(newOwner);
+      const svc = this.#services.get(newOwner);
+      if (svc && slice.triggerTime !== undefined && this.#onProgrammed) {
+        const headless = svc.spec.clusterIP === 'None';
+        this.#onProgrammed(headless ? 'headless_with_selector' : 'cluster_ip', Math.max(0, Date.now() - slice.triggerTime) / 1000);
+      }
+    }
   }
 
   #applyNamespace(type: EventType, ns: KNamespace): void {

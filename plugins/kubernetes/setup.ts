@@ -141,7 +141,14 @@ export async function setup(options: KubernetesOptions, env: SetupEnv): Promise<
   const primaryZone = zones.find((z) => !isReverseZone(z));
   if (primaryZone === undefined) throw new Error('plugin/kubernetes: at least one zone must be a non-reverse zone');
   const podMode = options.pods ?? 'disabled';
-  const index = new ServiceIndex({ endpointPodNames: options.endpoint_pod_names ?? false });
+  // CoreDNS's buckets: exponential from 1 ms, doubling 20 times.
+  const programming = env.metrics.histogram('coredns_kubernetes_dns_programming_duration_seconds',
+    'Histogram of the time (in seconds) it took to program a dns instance.', ['service_kind'],
+    Array.from({ length: 20 }, (_, i) => 0.001 * 2 ** i));
+  const index = new ServiceIndex({
+    endpointPodNames: options.endpoint_pod_names ?? false,
+    onProgrammed: (serviceKind, seconds) => programming.observe({ service_kind: serviceKind }, seconds),
+  });
   const rel = (f: string) => (isAbsolute(f) ? f : resolve(env.configDir, f));
   const feedOptions = {
     labels: options.labels,
