@@ -9,7 +9,6 @@ export interface RequestInit {
   qclass: string;
   client: Peer & { transport: Transport; family: 4 | 6 };
   local: Peer;
-  server: string;
   size: number;
   start: number;
 }
@@ -32,12 +31,12 @@ export class QueryRequest implements Request {
   readonly edns: boolean;
   readonly client: Peer & { transport: Transport; family: 4 | 6 };
   readonly local: Peer;
-  readonly server: string;
   readonly size: number;
   readonly start: number;
   zone = '';
   /** The plugin that produced the reply (set by the chain). */
   producer: string | undefined;
+  #server: string | undefined;
   #controller: AbortController | undefined;
   #timer: NodeJS.Timeout | undefined;
   #listeners: ((done: Done) => void)[] | undefined;
@@ -54,9 +53,13 @@ export class QueryRequest implements Request {
     this.edns = edns !== undefined;
     this.client = init.client;
     this.local = init.local;
-    this.server = init.server;
     this.size = init.size;
     this.start = init.start;
+  }
+
+  /** CoreDNS's metrics label for the listener; made only when a plugin (prometheus, cache) asks. */
+  get server(): string {
+    return (this.#server ??= `dns://:${this.local.port}`);
   }
 
   // Most queries never look at their signal (a cache or hosts hit): make it only when asked.

@@ -129,8 +129,7 @@ export class DnsServer implements SignalOwner {
     }
     const q = query.question[0]!;
     const req = new QueryRequest({
-      query, qname: q.name.toLowerCase(), qtype: q.type, qclass: q.class, client, local,
-      server: `dns://:${local.port}`, size: wire.length, start,
+      query, qname: q.name.toLowerCase(), qtype: q.type, qclass: q.class, client, local, size: wire.length, start,
     }, this);
     const target = {
       query, queryWire: wire, questionEnd: parsed?.questionEnd,
@@ -280,7 +279,7 @@ export class DnsServer implements SignalOwner {
     const req = new QueryRequest({
       query, qname: q.name.toLowerCase(), qtype: q.type, qclass: q.class,
       client: { address: '127.0.0.1', port: 0, transport, family: 4 }, local: { address, port },
-      server: `dns://:${port}`, size: 0, start: performance.now(),
+      size: 0, start: performance.now(),
     }, this);
     const block = route(this.#gen.routes.get(listenKey), req.qname);
     if (!block) return makeErrorReply(query, Rcode.REFUSED);
