@@ -42,7 +42,7 @@ interface Block {
 
 /** Everything one config built: routing tables per listener and the plugin instances. A reload makes a new one. */
 interface Generation {
-  readonly routes: Map<string, Map<string, Block>>;
+  readonly routes: Map<string, RouteTable>;
   readonly instances: PluginInstance[];
   readonly startup: (() => void | Promise<void>)[];
   readonly shutdown: (() => void | Promise<void>)[];
@@ -208,10 +208,10 @@ export class DnsServer implements SignalOwner {
         const block = await this.#setupBlock(blockConfig, config, gen, listenKeys);
         for (const [key, zones] of listenKeys) {
           let table = gen.routes.get(key);
-          if (!table) gen.routes.set(key, (table = new Map()));
+          if (!table) gen.routes.set(key, (table = new RouteTable()));
           for (const zone of zones) {
             if (table.has(zone)) throw new ConfigError(blockConfig.pos, undefined, `zone '${fqdn(zone)}' is defined twice on ${key}`, 'ERR_DUPLICATE');
-            table.set(zone, block);
+            table.add(zone, block);
           }
         }
       }
@@ -395,17 +395,52 @@ function isWritableName(name: string): boolean {
   return true;
 }
 
-/** Longest-suffix match, label by label: a map lookup per label of the name. */
-function route(table: Map<string, Block> | undefined, qname: string): { block: Block; zone: string } | undefined {
-  if (!table) return undefined;
-  let name = qname;
-  for (;;) {
-    const block = table.get(name);
-    if (block) return { block, zone: name };
-    if (name === '') return undefined;
-    const dot = name.indexOf('.');
-    name = dot < 0 ? '' : name.slice(dot + 1);
+/**
+ * A listener's zones. Longest-suffix match looks up only the suffixes whose label count some zone has
+ * (cluster.local: the last two labels), so a query costs one or two map lookups, not one per label.
+ */
+class RouteTable {
+  readonly #zones = new Map<string, Block>();
+  /** Label counts of the zones, longest first. */
+  #depths: number[] = [];
+
+  has(zone: string): boolean {
+    return this.#zones.has(zone);
   }
+
+  add(zone: string, block: Block): void {
+    this.#zones.set(zone, block);
+    const depth = zone === '' ? 0 : zone.split('.').length;
+    if (!this.#depths.includes(depth)) this.#depths = [...this.#depths, depth].sort((a, b) => b - a);
+  }
+
+  match(qname: string): { block: Block; zone: string } | undefined {
+    const labels = qname === '' ? 0 : countDots(qname) + 1;
+    for (const depth of this.#depths) {
+      if (depth > labels) continue;
+      const zone = depth === labels ? qname : depth === 0 ? '' : suffixOfLabels(qname, depth);
+      const block = this.#zones.get(zone);
+      if (block) return { block, zone };
+    }
+    return undefined;
+  }
+}
+
+function countDots(name: string): number {
+  let n = 0;
+  for (let i = name.indexOf('.'); i >= 0; i = name.indexOf('.', i + 1)) n++;
+  return n;
+}
+
+/** The last `n` labels of a name with more than `n`. */
+function suffixOfLabels(name: string, n: number): string {
+  let at = name.length;
+  for (let i = 0; i < n; i++) at = name.lastIndexOf('.', at - 1);
+  return name.slice(at + 1);
+}
+
+function route(table: RouteTable | undefined, qname: string): { block: Block; zone: string } | undefined {
+  return table?.match(qname);
 }
 
 /** The listeners a block needs ('address|port' → its zones on it). */
