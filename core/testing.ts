@@ -3,6 +3,7 @@ import { execFile } from 'node:child_process';
 import dgram from 'node:dgram';
 import net from 'node:net';
 import { createServer } from './create.js';
+import type { ListenerLimits } from './listeners.js';
 import { createLogger } from './log.js';
 import { decodeMessage, makeQuery, makeReply, trimDot, type Edns, type Message, type Reply, type ResourceRecord } from './message.js';
 import type { AnyPlugin, Done, Next, Request, Transport } from './plugin.js';
@@ -143,6 +144,8 @@ export interface StartServerOptions {
   deadlineMs?: number;
   /** What a fatal plugin error does (loop detected); default: log and exit the process. */
   onFatal?: (message: string) => void;
+  /** TCP limits (idle timeout, connection bound, pipeline depth). */
+  limits?: Partial<ListenerLimits>;
 }
 
 /** Starts a server from a Corefile string on 127.0.0.1 and a free port (keys without a port get it). */
@@ -153,7 +156,7 @@ export async function startServer(corefile: string, opts: StartServerOptions = {
     corefile, logger, defaultPort: 0, defaultBind: ['127.0.0.1'],
     ...(opts.file ? { file: opts.file } : {}), ...(opts.plugins ? { plugins: opts.plugins } : {}),
     ...(opts.env ? { env: opts.env } : {}), ...(opts.deadlineMs ? { deadlineMs: opts.deadlineMs } : {}),
-    ...(opts.onFatal ? { onFatal: opts.onFatal } : {}),
+    ...(opts.onFatal ? { onFatal: opts.onFatal } : {}), ...(opts.limits ? { limits: opts.limits } : {}),
   });
   const port = server.addresses()[0]!.port;
   return {
