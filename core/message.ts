@@ -45,10 +45,6 @@ export function typeCode(name: string): number {
   if (fromPacket > 0) return fromPacket;
   throw new Error(`unknown record type ${name}`);
 }
-/** Is `name` a record type name nodens can write (A, LOC, TYPE65...)? */
-export function isKnownTypeName(name: string): boolean {
-  return name in TYPE_CODES || /^TYPE\d+$/.test(name) || packetTypes.toType(name) > 0;
-}
 export const CLASS_CODES: Record<string, number> = { IN: 1, CH: 3, HS: 4, NONE: 254, ANY: 255 };
 const CLASS_NAMES = new Map<number, string>(Object.entries(CLASS_CODES).map(([k, v]) => [v, k]));
 export function className(code: number): string {

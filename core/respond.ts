@@ -31,7 +31,7 @@ export function finishMessage(reply: Message, t: ReplyTarget): Finished {
 }
 
 /** A wire reply: patched in place (its bytes are made for this one reply), or re-encoded when it must shrink. */
-export function finishWire(reply: WireReply, t: ReplyTarget): Finished {
+function finishWire(reply: WireReply, t: ReplyTarget): Finished {
   const q = t.query;
   let wire = Buffer.from(reply.wire.buffer, reply.wire.byteOffset, reply.wire.byteLength);
   let scan: Pick<WireScan, 'questionEnd' | 'optAt'> | undefined = reply.layout;
