@@ -2,6 +2,7 @@
 import { execFile } from 'node:child_process';
 import dgram from 'node:dgram';
 import net from 'node:net';
+import { ConfigError } from './config/errors.js';
 import { createServer } from './create.js';
 import type { ListenerLimits } from './listeners.js';
 import { createLogger } from './log.js';
@@ -96,6 +97,17 @@ export function makeRequest(name: string, type = 'A', opts: TestRequestOptions =
     onDone: (l) => void listeners.push(l),
     finish: (d) => listeners.forEach((l) => l(d)),
   };
+}
+
+/** The ConfigError that `fn` throws (for asserting its code, position and message); anything else thrown, or nothing, fails. */
+export function configErrorOf(fn: () => unknown): ConfigError {
+  try {
+    fn();
+  } catch (err) {
+    if (err instanceof ConfigError) return err;
+    throw err;
+  }
+  throw new Error('expected a ConfigError, but nothing was thrown');
 }
 
 /** A next() for `req` that answers with `reply` (default: NXDOMAIN) and counts its calls. */

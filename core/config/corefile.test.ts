@@ -3,8 +3,8 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseCorefile } from './corefile.js';
-import { ConfigError } from './errors.js';
 import type { Directive } from './types.js';
+import { configErrorOf } from '../testing.js';
 
 /** A directive as `name arg arg { child; child }`, for compact expectations. */
 function show(d: Directive): string {
@@ -17,16 +17,6 @@ function blocks(text: string, env: Record<string, string> = {}): { keys: string[
     keys: b.keys.map((k) => k.text),
     directives: b.directives.map(show),
   }));
-}
-
-function failure(fn: () => unknown): ConfigError {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof ConfigError) return e;
-    throw e;
-  }
-  return expect.fail('no error') as never;
 }
 
 describe('config/corefile', () => {
@@ -92,7 +82,7 @@ describe('config/corefile', () => {
   ];
   for (const c of errors) {
     it(`error: ${c.name}`, () => {
-      const err = failure(() => parseCorefile(c.text, 'Corefile', { baseDir: '/nonexistent' }));
+      const err = configErrorOf(() => parseCorefile(c.text, 'Corefile', { baseDir: '/nonexistent' }));
       expect({ code: err.code, line: err.pos?.line, col: err.pos?.col }).to.deep.equal({ code: c.code, line: c.line, col: c.col });
       expect(err.message).to.match(c.re);
       expect(err.message.startsWith(`Corefile:${c.line}:${c.col}: `)).to.equal(true);
@@ -152,7 +142,7 @@ describe('config/corefile', () => {
     for (const c of fileErrors) {
       it(`error: ${c.name}`, () => {
         if (c.name.startsWith('the main')) writeFileSync(join(dir, 'Corefile'), c.text);
-        const err = failure(() => parseCorefile(c.text, join(dir, 'Corefile')));
+        const err = configErrorOf(() => parseCorefile(c.text, join(dir, 'Corefile')));
         expect(err.code).to.equal('ERR_IMPORT');
         expect(err.pos).to.deep.equal({ file: join(dir, c.file ?? 'Corefile'), line: c.line, col: c.col });
         expect(err.message).to.match(c.re);
@@ -160,7 +150,7 @@ describe('config/corefile', () => {
     }
 
     it('an error inside an imported file names that file', () => {
-      const err = failure(() => parseCorefile('. {\n  import bad.inc\n', join(dir, 'Corefile')));
+      const err = configErrorOf(() => parseCorefile('. {\n  import bad.inc\n', join(dir, 'Corefile')));
       expect(err.code).to.equal('ERR_UNEXPECTED_BRACE');
       expect(err.pos).to.deep.equal({ file: join(dir, 'bad.inc'), line: 3, col: 1 });
     });
@@ -168,7 +158,7 @@ describe('config/corefile', () => {
     it('stops at 10,000 imports', () => {
       writeFileSync(join(dir, 'one'), 'log\n');
       const text = `. {\n${'  import one\n'.repeat(10_001)}}`;
-      const err = failure(() => parseCorefile(text, join(dir, 'Corefile')));
+      const err = configErrorOf(() => parseCorefile(text, join(dir, 'Corefile')));
       expect(err.code).to.equal('ERR_IMPORT');
       expect(err.message).to.match(/more than 10000 imports/);
       expect(err.pos?.line).to.equal(10_002);

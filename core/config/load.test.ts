@@ -5,8 +5,8 @@ import { join } from 'node:path';
 import { definePlugin } from '../plugin.js';
 import { Registry } from '../registry.js';
 import { expectArgs, intArg, oneOf, unknownProperty } from './args.js';
-import { ConfigError } from './errors.js';
 import { loadConfigFile, loadConfigText } from './load.js';
+import { configErrorOf } from '../testing.js';
 
 interface TinyOptions {
   to: string[];
@@ -63,16 +63,6 @@ const boom = definePlugin({
 const registry = new Registry([simple('errors'), simple('log'), simple('cache'), tiny, boom, simple('forward', false)]);
 const load = (text: string, file = 'Corefile', env?: Record<string, string>) => loadConfigText(text, file, { registry, env, configDir: '/cfg' });
 
-function failure(fn: () => unknown): ConfigError {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof ConfigError) return e;
-    throw e;
-  }
-  return expect.fail('no error') as never;
-}
-
 describe('config/load', () => {
   describe('errors name code, line and column', () => {
     const cases: { name: string; text: string; code: string; line: number; col: number; msg: RegExp }[] = [
@@ -101,19 +91,19 @@ describe('config/load', () => {
     ];
     for (const c of cases) {
       it(c.name, () => {
-        const err = failure(() => load(c.text));
+        const err = configErrorOf(() => load(c.text));
         expect({ code: err.code, line: err.pos?.line, col: err.pos?.col }).to.deep.equal({ code: c.code, line: c.line, col: c.col });
         expect(err.message).to.match(c.msg);
       });
     }
 
     it('pretty() shows the source line and a caret under the column', () => {
-      const err = failure(() => load('. {\n  tiny x {\n    ttl 9000\n  }\n}'));
+      const err = configErrorOf(() => load('. {\n  tiny x {\n    ttl 9000\n  }\n}'));
       expect(err.pretty().split('\n')).to.deep.equal(['Corefile:3:9: plugin/tiny: ttl must be <= 3600', '        ttl 9000', '            ^']);
     });
 
     it('wraps a plain error with its cause', () => {
-      const err = failure(() => load('. {\n  boom\n}'));
+      const err = configErrorOf(() => load('. {\n  boom\n}'));
       expect(err.cause).to.be.instanceOf(TypeError);
     });
   });
@@ -207,14 +197,14 @@ describe('config/load', () => {
     });
 
     it('an error in an imported file names it and shows its line', () => {
-      const err = failure(() => loadConfigFile(join(dir, 'Corefile'), { registry }));
+      const err = configErrorOf(() => loadConfigFile(join(dir, 'Corefile'), { registry }));
       expect(err.code).to.equal('ERR_SCHEMA');
       expect(err.pos).to.deep.equal({ file: join(dir, 'zones', 'b.conf'), line: 3, col: 9 });
       expect(err.sourceLine).to.equal('    ttl 99999');
     });
 
     it('a missing config file is ERR_FILE', () => {
-      const err = failure(() => loadConfigFile(join(dir, 'nope'), { registry }));
+      const err = configErrorOf(() => loadConfigFile(join(dir, 'nope'), { registry }));
       expect(err.code).to.equal('ERR_FILE');
       expect(err.message).to.match(/cannot read config file .*nope/);
     });

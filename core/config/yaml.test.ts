@@ -4,8 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { definePlugin } from '../plugin.js';
 import { Registry } from '../registry.js';
-import { ConfigError } from './errors.js';
 import { loadConfigFile, loadConfigText } from './load.js';
+import { configErrorOf } from '../testing.js';
 
 const forward = definePlugin({
   name: 'forward',
@@ -34,16 +34,6 @@ const log = definePlugin({ name: 'log', schema: { type: 'object' }, parse: () =>
 const registry = new Registry([log, cache, forward]);
 
 const load = (text: string) => loadConfigText(text, 'nodens.yaml', { registry });
-
-function failure(fn: () => unknown): ConfigError {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof ConfigError) return e;
-    throw e;
-  }
-  return expect.fail('no error') as never;
-}
 
 const HAPPY = `# the cluster DNS, as YAML
 servers:
@@ -137,14 +127,14 @@ describe('config/yaml', () => {
   ];
   for (const c of errors) {
     it(`error: ${c.name}`, () => {
-      const err = failure(() => load(c.text));
+      const err = configErrorOf(() => load(c.text));
       expect({ code: err.code, line: err.pos?.line, col: err.pos?.col }).to.deep.equal({ code: c.code, line: c.line, col: c.col });
       expect(err.message).to.match(c.msg);
     });
   }
 
   it('pretty() points into the YAML line', () => {
-    const err = failure(() => load('servers:\n  - zones: [.]\n    plugins:\n      - cache: { ttl: 7200 }\n'));
+    const err = configErrorOf(() => load('servers:\n  - zones: [.]\n    plugins:\n      - cache: { ttl: 7200 }\n'));
     expect(err.pretty().split('\n').slice(1)).to.deep.equal(['          - cache: { ttl: 7200 }', '                          ^']);
   });
 });

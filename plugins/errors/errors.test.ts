@@ -1,5 +1,4 @@
 import { expect } from 'chai';
-import { ConfigError } from '../../core/config/errors.js';
 import { loadConfigText } from '../../core/config/load.js';
 import { createRegistry } from '../../core/create.js';
 import { memoryLogger } from '../../core/log.js';
@@ -9,6 +8,7 @@ import { definePlugin, DnsError, type SetupEnv } from '../../core/plugin.js';
 import { makeRequest, startServer, stubNext } from '../../core/testing.js';
 import { Consolidator, goDuration } from './consolidate.js';
 import { setup, type ErrorsOptions } from './setup.js';
+import { configErrorOf } from '../../core/testing.js';
 
 function testEnv(): SetupEnv & { lines: string[] } {
   const logger = memoryLogger();
@@ -111,15 +111,9 @@ describe('errors: setup', () => {
   ];
   for (const c of bad) {
     it(`rejects at ${c.line}:${c.col}: ${c.corefile.replace(/\n\s*/g, '; ')}`, () => {
-      let err: unknown;
-      try {
-        load(c.corefile);
-      } catch (e) {
-        err = e;
-      }
-      expect(err).to.be.instanceOf(ConfigError);
-      expect((err as ConfigError).pos).to.include({ line: c.line, col: c.col });
-      expect((err as ConfigError).detail).to.match(c.message);
+      const ce = configErrorOf(() => load(c.corefile));
+      expect(ce.pos).to.include({ line: c.line, col: c.col });
+      expect(ce.detail).to.match(c.message);
     });
   }
 });

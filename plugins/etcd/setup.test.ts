@@ -1,7 +1,7 @@
 import { expect } from 'chai';
-import { ConfigError } from '../../core/config/errors.js';
 import { loadConfigText } from '../../core/config/load.js';
 import { createRegistry } from '../../core/create.js';
+import { configErrorOf } from '../../core/testing.js';
 
 /** The etcd options of `skydns.local { etcd ... }`, parsed and schema-validated as the server would. */
 function options(directive: string): unknown {
@@ -36,14 +36,7 @@ describe('etcd: setup', () => {
   ];
   for (const c of bad) {
     it(`rejects at ${c.line}:${c.col}: ${c.corefile.replace(/\n\s*/g, '; ')}`, () => {
-      let err: unknown;
-      try {
-        options(c.corefile);
-      } catch (e) {
-        err = e;
-      }
-      expect(err).to.be.instanceOf(ConfigError);
-      const ce = err as ConfigError;
+      const ce = configErrorOf(() => options(c.corefile));
       expect(ce.code).to.equal(c.code);
       expect(ce.plugin).to.equal('etcd');
       expect(ce.pos).to.include({ file: 'Corefile', line: c.line, col: c.col });

@@ -8,6 +8,7 @@ import { createRegistry } from '../../core/create.js';
 import { messageOf, Rcode } from '../../core/message.js';
 import { makeRequest, stubNext } from '../../core/testing.js';
 import { testEnv } from '../pkg/test-env.js';
+import { configErrorOf } from '../../core/testing.js';
 import { FakeApiServer } from '../../test/fixtures/k8s-api-server.js';
 import { http80, namespace, service } from '../../test/fixtures/k8s-objects.js';
 import { parseLabelSelector } from './labels.js';
@@ -57,14 +58,7 @@ describe('kubernetes: setup', () => {
   ];
   for (const c of bad) {
     it(`rejects at ${c.line}:${c.col}: ${c.corefile.replace(/\n\s*/g, '; ')}`, () => {
-      let err: unknown;
-      try {
-        options(c.corefile);
-      } catch (e) {
-        err = e;
-      }
-      expect(err).to.be.instanceOf(ConfigError);
-      const ce = err as ConfigError;
+      const ce = configErrorOf(() => options(c.corefile));
       expect(ce.code).to.equal(c.code);
       expect(ce.plugin).to.equal('kubernetes');
       expect(ce.pos).to.include({ file: 'Corefile', line: c.line, col: c.col });

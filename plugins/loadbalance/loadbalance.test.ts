@@ -1,5 +1,4 @@
 import { expect } from 'chai';
-import { ConfigError } from '../../core/config/errors.js';
 import { loadConfigText } from '../../core/config/load.js';
 import { createRegistry } from '../../core/create.js';
 import { makeReply, messageOf, WireReply, type Message, type ResourceRecord } from '../../core/message.js';
@@ -7,6 +6,7 @@ import { makeRequest, rr, rrText, startServer, stubNext } from '../../core/testi
 import { encodeMessage } from '../../core/wire.js';
 import { balance, serveLoadbalance } from './loadbalance.js';
 import { roundRobin } from './shuffle.js';
+import { configErrorOf } from '../../core/testing.js';
 
 /** A fixed sequence of "random" numbers, repeating. */
 const seq = (...values: number[]) => {
@@ -102,15 +102,9 @@ describe('loadbalance: setup', () => {
   ];
   for (const c of bad) {
     it(`rejects ${c.corefile}`, () => {
-      let err: unknown;
-      try {
-        load(c.corefile);
-      } catch (e) {
-        err = e;
-      }
-      expect(err).to.be.instanceOf(ConfigError);
-      expect((err as ConfigError).pos).to.include({ line: 2, col: c.col });
-      expect((err as ConfigError).detail).to.match(c.message);
+      const ce = configErrorOf(() => load(c.corefile));
+      expect(ce.pos).to.include({ line: 2, col: c.col });
+      expect(ce.detail).to.match(c.message);
     });
   }
 });

@@ -1,5 +1,4 @@
 import { expect } from 'chai';
-import { ConfigError } from '../../core/config/errors.js';
 import { loadConfigText } from '../../core/config/load.js';
 import { createRegistry } from '../../core/create.js';
 import { memoryLogger } from '../../core/log.js';
@@ -10,6 +9,7 @@ import { makeRequest, rr, startServer, stubNext, type TestRequestOptions } from 
 import { encodeMessage } from '../../core/wire.js';
 import { bracketed, classify, compileFormat, formatDuration } from './format.js';
 import { parse, setup, type LogOptions } from './setup.js';
+import { configErrorOf } from '../../core/testing.js';
 
 function testEnv(): SetupEnv & { lines: string[] } {
   const logger = memoryLogger();
@@ -159,15 +159,9 @@ describe('log: setup', () => {
   ];
   for (const c of bad) {
     it(`rejects at ${c.line}:${c.col}: ${c.corefile.replace(/\n\s*/g, '; ')}`, () => {
-      let err: unknown;
-      try {
-        load(c.corefile);
-      } catch (e) {
-        err = e;
-      }
-      expect(err).to.be.instanceOf(ConfigError);
-      expect((err as ConfigError).pos).to.include({ line: c.line, col: c.col });
-      expect((err as ConfigError).detail).to.match(c.message);
+      const ce = configErrorOf(() => load(c.corefile));
+      expect(ce.pos).to.include({ line: c.line, col: c.col });
+      expect(ce.detail).to.match(c.message);
     });
   }
 
