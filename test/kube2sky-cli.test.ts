@@ -11,7 +11,7 @@ import { createClient } from '../plugins/etcd/client.js';
 import { ipLabel } from '../plugins/etcd/kube2sky/records.js';
 import { freePort, startEtcd, type EtcdFixture } from './fixtures/etcd.js';
 import { FakeApiServer } from './fixtures/k8s-api-server.js';
-import { http80, namespace, service, slice } from './fixtures/k8s-objects.js';
+import { addWebAndDb, http80, namespace, service, slice } from './fixtures/k8s-objects.js';
 import { digUntil } from './fixtures/dig-until.js';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
@@ -77,11 +77,7 @@ describe('nodens kube2sky (CLI)', function () {
     etcd = await startEtcd();
     api = await FakeApiServer.start();
     client = createClient({ endpoints: [etcd.endpoint] });
-    api.add('namespaces', namespace('ns'));
-    api.add('services',
-      service('ns', 'web', { clusterIPs: ['10.96.0.10'], ports: http80 }),
-      service('ns', 'db', { ports: [{ name: 'pg', port: 5432, protocol: 'TCP' }] }));
-    api.add('endpointslices', slice('ns', 'db-abcde', 'db', [{ ip: '10.244.0.5', hostname: 'db-0' }, { ip: '10.244.0.6', hostname: 'db-1' }], [{ name: 'pg', port: 5432, protocol: 'TCP' }]));
+    addWebAndDb(api);
     // Non-default zone and path, so the test fails if the flags are not passed through.
     dns = await startServer(`cluster.test {\n  etcd {\n    path /k2s\n    endpoint ${etcd.endpoint}\n  }\n}\n`);
   });

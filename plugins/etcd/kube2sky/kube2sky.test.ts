@@ -7,7 +7,7 @@ import { memoryLogger } from '../../../core/log.js';
 import { startServer, type TestServer } from '../../../core/testing.js';
 import { startEtcd, type EtcdFixture } from '../../../test/fixtures/etcd.js';
 import { FakeApiServer } from '../../../test/fixtures/k8s-api-server.js';
-import { http80, namespace, service, slice } from '../../../test/fixtures/k8s-objects.js';
+import { addWebAndDb, http80, namespace, service, slice } from '../../../test/fixtures/k8s-objects.js';
 import { ServiceIndex } from '../../kubernetes/service-index.js';
 import { createClient } from '../client.js';
 import { runKube2Sky, type Kube2Sky, type Kube2SkyOptions } from './index.js';
@@ -60,11 +60,7 @@ describe('kube2sky end to end', function () {
     etcd = await startEtcd();
     api = await FakeApiServer.start();
     client = createClient({ endpoints: [etcd.endpoint] });
-    api.add('namespaces', namespace('ns'));
-    api.add('services',
-      service('ns', 'web', { clusterIPs: ['10.96.0.10'], ports: http80 }),
-      service('ns', 'db', { ports: [{ name: 'pg', port: 5432, protocol: 'TCP' }] }));
-    api.add('endpointslices', slice('ns', 'db-abcde', 'db', [{ ip: '10.244.0.5', hostname: 'db-0' }, { ip: '10.244.0.6', hostname: 'db-1' }], [{ name: 'pg', port: 5432, protocol: 'TCP' }]));
+    addWebAndDb(api);
     dns = await startServer(`cluster.local {\n  etcd {\n    endpoint ${etcd.endpoint}\n  }\n}\n`);
   });
   after(async () => {
