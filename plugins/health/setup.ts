@@ -1,9 +1,8 @@
 // health: `health [ADDRESS] { lameduck DURATION }` -> options -> the HTTP endpoint.
 import { DURATION_PATTERN, durationArg, expectArgs, parseDuration, unknownProperty } from '../../core/config/args.js';
-import { errorAt } from '../../core/config/errors.js';
 import type { Directive } from '../../core/config/types.js';
 import type { Handler, JsonSchema, SetupEnv } from '../../core/plugin.js';
-import { splitHostPort } from '../pkg/http-listener.js';
+import { ADDRESS_SCHEMA, addressArg } from '../pkg/http-listener.js';
 import { Health } from './health.js';
 
 export interface HealthConfig {
@@ -18,7 +17,7 @@ export const DEFAULT_ADDRESS = ':8080';
 export const schema: JsonSchema = {
   type: 'object',
   properties: {
-    address: { type: 'string', pattern: '^(\\[[^\\]]*\\]|[^:\\[\\]]*):\\d{1,5}$' },
+    address: ADDRESS_SCHEMA,
     lameduck: { type: 'string', pattern: DURATION_PATTERN },
   },
   additionalProperties: false,
@@ -28,8 +27,7 @@ export function parse(d: Directive): HealthConfig {
   const args = expectArgs(d, 'health', 0, 1);
   const options: HealthConfig = {};
   if (args[0]) {
-    if (!splitHostPort(args[0].text)) errorAt(args[0], 'health', `'${args[0].text}' is not an address (like :8080 or 127.0.0.1:8080)`, 'ERR_BAD_VALUE');
-    options.address = args[0].text;
+    options.address = addressArg(args[0], 'health', ':8080 or 127.0.0.1:8080');
   }
   for (const prop of d.block ?? []) {
     switch (prop.name.text) {

@@ -3,6 +3,8 @@
 // same address share one listener, as CoreDNS's uniq addresses do.
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { errorAt } from '../../core/config/errors.js';
+import type { Token } from '../../core/config/types.js';
 
 /** Answers one request for a path; returns the status and body. */
 export type Route = (req: http.IncomingMessage) => RouteResult | Promise<RouteResult>;
@@ -21,6 +23,15 @@ interface Listener {
 }
 
 const listeners = new Map<string | symbol, Listener>();
+
+/** JSON Schema of an ADDRESS option (`:8080`, `127.0.0.1:8080`, `[::1]:8080`). */
+export const ADDRESS_SCHEMA = { type: 'string', pattern: '^(\\[[^\\]]*\\]|[^:\\[\\]]*):\\d{1,5}$' } as const;
+
+/** The ADDRESS argument of health, ready or prometheus, checked at its token; `example` shows the default. */
+export function addressArg(tok: Token, plugin: string, example: string): string {
+  if (!splitHostPort(tok.text)) errorAt(tok, plugin, `'${tok.text}' is not an address (like ${example})`, 'ERR_BAD_VALUE');
+  return tok.text;
+}
 
 /** Splits `:8080`, `127.0.0.1:8080`, `[::1]:8080`, `localhost:9153` into host and port. */
 export function splitHostPort(address: string): { host: string; port: number } | undefined {

@@ -6,7 +6,7 @@ import { expectArgs } from '../../core/config/args.js';
 import { errorAt } from '../../core/config/errors.js';
 import type { Directive } from '../../core/config/types.js';
 import type { Handler, JsonSchema, PluginInstance, SetupEnv } from '../../core/plugin.js';
-import { splitHostPort } from '../pkg/http-listener.js';
+import { ADDRESS_SCHEMA, addressArg } from '../pkg/http-listener.js';
 import { zoneLabel } from './dns-metrics.js';
 import { Prometheus } from './prometheus.js';
 
@@ -19,7 +19,7 @@ export const DEFAULT_ADDRESS = 'localhost:9153';
 
 export const schema: JsonSchema = {
   type: 'object',
-  properties: { address: { type: 'string', pattern: '^(\\[[^\\]]*\\]|[^:\\[\\]]*):\\d{1,5}$' } },
+  properties: { address: ADDRESS_SCHEMA },
   additionalProperties: false,
 };
 
@@ -30,8 +30,7 @@ export function parse(d: Directive): PrometheusConfig {
     errorAt(prop.name, 'prometheus', `unknown property '${prop.name.text}' (nodens supports no prometheus properties)`, 'ERR_UNKNOWN_PROPERTY');
   }
   if (!args[0]) return {};
-  if (!splitHostPort(args[0].text)) errorAt(args[0], 'prometheus', `'${args[0].text}' is not an address (like :9153 or localhost:9153)`, 'ERR_BAD_VALUE');
-  return { address: args[0].text };
+  return { address: addressArg(args[0], 'prometheus', ':9153 or localhost:9153') };
 }
 
 export function setup(options: PrometheusConfig, env: SetupEnv): Handler {

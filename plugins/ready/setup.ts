@@ -1,9 +1,8 @@
 // ready: `ready [ADDRESS] { monitor until-ready|continuously }` -> options -> the HTTP endpoint.
 import { expectArgs, oneOf, unknownProperty } from '../../core/config/args.js';
-import { errorAt } from '../../core/config/errors.js';
 import type { Directive } from '../../core/config/types.js';
 import type { Handler, JsonSchema, SetupEnv } from '../../core/plugin.js';
-import { splitHostPort } from '../pkg/http-listener.js';
+import { ADDRESS_SCHEMA, addressArg } from '../pkg/http-listener.js';
 import { Ready, type Monitor } from './ready.js';
 
 export interface ReadyConfig {
@@ -19,7 +18,7 @@ const MONITORS: readonly Monitor[] = ['until-ready', 'continuously'];
 export const schema: JsonSchema = {
   type: 'object',
   properties: {
-    address: { type: 'string', pattern: '^(\\[[^\\]]*\\]|[^:\\[\\]]*):\\d{1,5}$' },
+    address: ADDRESS_SCHEMA,
     monitor: { enum: MONITORS },
   },
   additionalProperties: false,
@@ -29,8 +28,7 @@ export function parse(d: Directive): ReadyConfig {
   const args = expectArgs(d, 'ready', 0, 1);
   const options: ReadyConfig = {};
   if (args[0]) {
-    if (!splitHostPort(args[0].text)) errorAt(args[0], 'ready', `'${args[0].text}' is not an address (like :8181 or 127.0.0.1:8181)`, 'ERR_BAD_VALUE');
-    options.address = args[0].text;
+    options.address = addressArg(args[0], 'ready', ':8181 or 127.0.0.1:8181');
   }
   for (const prop of d.block ?? []) {
     switch (prop.name.text) {
