@@ -78,6 +78,11 @@ export class QueryRequest implements Request {
     (this.#listeners ??= []).push(listener);
   }
 
+  /** Is there a listener or a deadline timer that finish() must settle? */
+  get awaitsFinish(): boolean {
+    return this.#listeners !== undefined || this.#controller !== undefined;
+  }
+
   /** Called once by the server after sending (or dropping) the reply. */
   finish(done: Done): void {
     if (this.#controller) {

@@ -173,11 +173,14 @@ export class DnsServer implements SignalOwner {
         out = { wire: headerOnlyReply(target.queryWire ?? Buffer.alloc(12), Rcode.SERVFAIL), rcode: Rcode.SERVFAIL, truncated: false };
       }
     }
-    req.finish({
-      reply, rcode: out.rcode, size: out.wire.length, truncated: out.truncated,
-      durationMs: performance.now() - req.start, plugin: error ? errorPlugin(error) : req.producer,
-      ...(error ? { error } : {}),
-    });
+    // Most queries have no one waiting for their Done (no log, errors or prometheus): build it only for those that do.
+    if (req.awaitsFinish) {
+      req.finish({
+        reply, rcode: out.rcode, size: out.wire.length, truncated: out.truncated,
+        durationMs: performance.now() - req.start, plugin: error ? errorPlugin(error) : req.producer,
+        ...(error ? { error } : {}),
+      });
+    }
     return out.wire;
   }
 
