@@ -2,9 +2,14 @@
 // plugins placed before or after a built-in. Corefile order never decides execution order.
 import type { AnyPlugin } from './plugin.js';
 
-/** CoreDNS's plugin.cfg order for the plugins nodens has. */
+/**
+ * CoreDNS's plugin.cfg order for the plugins nodens has or builds (a name without a built-in yet is skipped).
+ * ratelimit is not in CoreDNS's tree; it runs where its external plugin sits, after acl.
+ */
 export const EXECUTION_ORDER = [
-  'reload', 'ready', 'health', 'prometheus', 'errors', 'log', 'loadbalance', 'cache', 'hosts', 'kubernetes', 'etcd', 'loop', 'forward',
+  'metadata', 'tls', 'timeouts', 'reload', 'nsid', 'bufsize', 'ready', 'health', 'prometheus', 'errors', 'log',
+  'local', 'acl', 'ratelimit', 'any', 'chaos', 'loadbalance', 'cache', 'rewrite', 'autopath', 'minimal', 'template',
+  'hosts', 'k8s_external', 'kubernetes', 'etcd', 'loop', 'forward',
 ] as const;
 
 export class Registry {
