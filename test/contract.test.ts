@@ -12,18 +12,20 @@ import { startDnsmasq, type Dnsmasq } from './fixtures/dnsmasq.js';
 import { FakeApiServer } from './fixtures/k8s-api-server.js';
 import { namespace, pod, service, http80 } from './fixtures/k8s-objects.js';
 
-/** `suffix FROM TO`: asks the rest of the chain for the name with suffix TO, answers under the client's name. */
-const suffix = definePlugin<{ from: string; to: string }>({
-  name: 'suffix',
-  schema: { type: 'object', properties: { from: { type: 'string' }, to: { type: 'string' } }, required: ['from', 'to'] },
+/** `suffix FROM TO` (a tiny rewrite): asks the rest of the chain for the name with suffix TO, answers under the client's name. */
+const suffix = definePlugin<{ from: string; to: string; raw: boolean }>({
+  name: 'suffix_test',
+  schema: { type: 'object', properties: { from: { type: 'string' }, to: { type: 'string' }, raw: { type: 'boolean' } }, required: ['from', 'to'] },
   parse: (d) => {
-    const [from, to] = expectArgs(d, 'suffix', 2);
-    return { from: trimDot(from!.text.toLowerCase()), to: trimDot(to!.text.toLowerCase()) };
+    const [from, to, raw] = d.args;
+    return { from: trimDot(from!.text.toLowerCase()), to: trimDot(to!.text.toLowerCase()), raw: raw?.text === 'raw' };
   },
-  setup: ({ from, to }) => ({
+  setup: ({ from, to, raw }) => ({
     serve: async (req, next) => {
       if (req.qname !== from && !req.qname.endsWith(`.${from}`)) return next();
       const asked = req.qname.slice(0, req.qname.length - from.length) + to;
+      // `raw`: the reply as the rest of the chain gave it (an upstream's bytes, for the other question).
+      if (raw) return next({ name: asked });
       const reply = messageOf(await next({ name: asked }));
       const back = (name: string): string => (name.toLowerCase() === asked ? req.qname : name);
       return { ...reply, answer: reply.answer.map((rr): ResourceRecord => ({ ...rr, name: back(rr.name) })) };
@@ -32,9 +34,9 @@ const suffix = definePlugin<{ from: string; to: string }>({
   after: 'cache',
 });
 
-/** `options`: answers TXT with the codes of the EDNS options it sees, and echoes an ECS option back. */
+/** `options_test`: answers TXT with the codes of the EDNS options it sees, and echoes an ECS option back. */
 const options = definePlugin<Record<string, never>>({
-  name: 'options',
+  name: 'options_test',
   schema: { type: 'object' },
   parse: () => ({}),
   setup: () => ({
@@ -47,11 +49,11 @@ const options = definePlugin<Record<string, never>>({
   }),
 });
 
-/** `nsid ID`: a minimal NSID (RFC 5001), answering clients that ask for it. */
+/** `nsid_test ID`: a minimal NSID (RFC 5001), answering clients that ask for it (not the nsid built-in). */
 const nsid = definePlugin<{ id: string }>({
-  name: 'nsid',
+  name: 'nsid_test',
   schema: { type: 'object', properties: { id: { type: 'string' } }, required: ['id'] },
-  parse: (d) => ({ id: expectArgs(d, 'nsid', 1)[0]!.text }),
+  parse: (d) => ({ id: expectArgs(d, 'nsid_test', 1)[0]!.text }),
   setup: ({ id }) => ({
     serve: async (req, next) => {
       const reply = await next();
@@ -61,9 +63,9 @@ const nsid = definePlugin<{ id: string }>({
   before: 'log',
 });
 
-/** `metadata`: what CoreDNS's metadata plugin does, for this test: every provider publishes before the chain runs. */
+/** `metadata_test`: what CoreDNS's metadata plugin does: every provider publishes before the chain runs. */
 const metadata = definePlugin<Record<string, never>>({
-  name: 'metadata',
+  name: 'metadata_test',
   schema: { type: 'object' },
   parse: () => ({}),
   setup: (_o, env) => {
@@ -92,7 +94,7 @@ function optLines(out: string): string[] {
 describe('contract: derived requests (a suffix rewrite in front of hosts)', () => {
   let s: TestServer;
   before(async () => {
-    s = await startServer(`old.test {\n  metadata\n  log . "{name} {type} {rcode} asked={/test/asked}"\n  suffix old.test new.test\n  hosts /dev/null new.test {\n    10.0.0.7 web.new.test\n    no_reverse\n  }\n}\n`, { plugins });
+    s = await startServer(`old.test {\n  metadata_test\n  log . "{name} {type} {rcode} asked={/test/asked}"\n  suffix_test old.test new.test\n  hosts /dev/null new.test {\n    10.0.0.7 web.new.test\n    no_reverse\n  }\n}\n`, { plugins });
   });
   after(() => s?.close());
 
@@ -115,10 +117,37 @@ describe('contract: derived requests (a suffix rewrite in front of hosts)', () =
   });
 });
 
+describe('contract: a derived request forwarded upstream (dnsmasq)', function () {
+  this.timeout(20_000);
+  it('the upstream answers the derived question; the client gets its own question and name back', async () => {
+    const up: Dnsmasq = await startDnsmasq({ args: ['--address=/example.test/10.1.2.3'], probe: 'up.example.test' });
+    const s = await startServer(`old.test {\n  suffix_test old.test example.test\n  forward . 127.0.0.1:${up.port}\n}\n`, { plugins });
+    try {
+      for (const transport of ['udp', 'tcp'] as const) {
+        const m = await s.query('Web.Old.Test', 'A', { transport });
+        expect(m.question).to.deep.equal([{ name: 'Web.Old.Test', type: 'A', class: 'IN' }]);
+        expect(m.answer.map((a) => `${a.name.toLowerCase()} ${a.type} ${String(a.data)}`)).to.deep.equal(['web.old.test A 10.1.2.3']);
+      }
+      // Unmapped upstream bytes: the answer keeps the upstream's name, the question is still the client's.
+      const raw = await startServer(`old.test {\n  suffix_test old.test example.test raw\n  forward . 127.0.0.1:${up.port}\n}\n`, { plugins });
+      try {
+        const out = await raw.dig(['+noall', '+question', '+answer', 'Web.Old.Test', 'A']);
+        expect(out).to.match(/^;Web\.Old\.Test\.\s+IN\s+A$/m);
+        expect(out).to.match(/^web\.example\.test\.\s+\d+\s+IN\s+A\s+10\.1\.2\.3$/im); // compression may borrow the question's case
+      } finally {
+        await raw.close();
+      }
+    } finally {
+      await s.close();
+      await up.stop();
+    }
+  });
+});
+
 describe('contract: EDNS options, both ways (dig)', () => {
   let s: TestServer;
   before(async () => {
-    s = await startServer('opts.test {\n  nsid node-7\n  options\n}\n', { plugins });
+    s = await startServer('opts.test {\n  nsid_test node-7\n  options_test\n}\n', { plugins });
   });
   after(() => s?.close());
 
@@ -217,7 +246,7 @@ describe('contract: kubernetes metadata in log lines', function () {
     api.add('namespaces', namespace('default'), namespace('shop'));
     api.add('services', service('default', 'db', { clusterIPs: ['10.96.0.9'], ports: http80 }));
     api.add('pods', pod('shop', 'cart-0', '127.0.0.1'));
-    const s = await startServer(`cluster.local {\n  metadata\n  log . "{/kubernetes/client-namespace} {/kubernetes/client-pod-name} {/kubernetes/service}.{/kubernetes/namespace} {rcode}"\n  kubernetes {\n    endpoint ${api.url}\n    pods verified\n  }\n}\n`, { plugins });
+    const s = await startServer(`cluster.local {\n  metadata_test\n  log . "{/kubernetes/client-namespace} {/kubernetes/client-pod-name} {/kubernetes/service}.{/kubernetes/namespace} {rcode}"\n  kubernetes {\n    endpoint ${api.url}\n    pods verified\n  }\n}\n`, { plugins });
     try {
       expect(await s.dig(['+short', 'db.default.svc.cluster.local'])).to.equal('10.96.0.9\n');
       expect(s.logs.filter((l) => l.includes('NOERROR'))).to.deep.equal(['[INFO] shop cart-0 db.default NOERROR']);
