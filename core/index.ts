@@ -1,5 +1,5 @@
 // The public API of nodens: what plugin authors and embedders import from 'nodens'.
-export { definePlugin, DnsError } from './plugin.js';
+export { definePlugin, DnsError, isDnsError } from './plugin.js';
 export type {
   AnyPlugin, Done, ExtendedError, Handler, JsonSchema, Metadata, Next, Peer, PluginDefinition, PluginInstance, Request, RequestChanges, ServerControl, SetupEnv, Transport,
 } from './plugin.js';
