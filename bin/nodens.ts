@@ -1,5 +1,7 @@
 #!/usr/bin/env node
 // The nodens CLI: CoreDNS's flags (-conf, -dns.port, -plugins, -version, -quiet) plus --validate and --plugin.
+// First import: it listens for the reload signals before anything else runs (see signals.ts).
+import { onReloadSignal } from './signals.js';
 import cluster from 'node:cluster';
 import fs from 'node:fs';
 import { ConfigError } from '../core/config/errors.js';
@@ -117,6 +119,11 @@ async function main(argv: string[]): Promise<number> {
     const workers = flags.workers ?? config.workers;
     if (workers !== undefined && workerCount(workers) > 1) {
       logger.info(`nodens-${version} on node ${process.version}: starting ${workerCount(workers)} workers`);
+      // Each worker reloads its own server.
+      onReloadSignal(async (signal) => {
+        logger.info(`${signal}: reloading every worker`);
+        for (const w of Object.values(cluster.workers ?? {})) w?.process.kill('SIGHUP');
+      }, logger);
       return runPrimary({ workers, logger });
     }
   }
@@ -135,6 +142,11 @@ async function main(argv: string[]): Promise<number> {
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
+  onReloadSignal(async (signal) => {
+    if (stopping) return;
+    logger.info(`${signal}: reloading`);
+    await server.reloadFromSource();
+  }, logger);
   return -1; // keep running
 }
 
