@@ -102,4 +102,12 @@ const etcd: Section = {
   },
 };
 
-export const extraSections: readonly Section[] = [cache, kubernetes, prometheus, workers, etcd];
+const forward: Section = {
+  name: 'forward',
+  async run() {
+    const { runForwardBench } = await import('./forward.js');
+    await runForwardBench();
+  },
+};
+
+export const extraSections: readonly Section[] = [cache, forward, kubernetes, prometheus, workers, etcd];
