@@ -88,6 +88,20 @@ describe('forward exchange: 0x20, reply matching and acceptance', () => {
     expect((err as ExchangeError).code).to.equal('EMALFORMED');
   });
 
+  it('acceptReply keeps a truncated (TC) reply cut inside a record as its header and question', () => {
+    const client = queryOf('big.example.test', 'TXT');
+    const end = questionEnd(client);
+    const cut = Buffer.concat([echo(client), Buffer.from([0xc0, 12, 0, 16, 0, 1, 0, 0, 0, 60, 1, 0, 255, 97])]);
+    cut.writeUInt16BE(1, 6);
+    cut[2]! |= 0x02;
+    const ok = acceptReply(Buffer.from(cut), client, end);
+    expect(ok).to.be.instanceOf(Buffer);
+    expect((ok as Buffer).length).to.equal(end);
+    expect([...(ok as Buffer).subarray(4, 12)]).to.deep.equal([0, 1, 0, 0, 0, 0, 0, 0]);
+    cut[2]! &= ~0x02; // the same bytes without TC are malformed
+    expect(acceptReply(cut, client, end)).to.be.instanceOf(ExchangeError);
+  });
+
   it('spoofEntropy: 16 bits of ID, the port range or the slot choice, one bit per letter with 0x20', () => {
     const e = spoofEntropy({ qname: 'www.example.com', randomizeCase: true, sockets: 64, portRange: [32768, 60999] });
     expect(e).to.include({ id: 16, portSeen: 6, case: 13 });

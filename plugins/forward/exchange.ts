@@ -89,11 +89,16 @@ export function isReplyTo(reply: Uint8Array, sent: Uint8Array, qend: number, exa
 /**
  * The reply to use, once isReplyTo said it is ours: an ExchangeError when it is malformed (a failed
  * try), else the reply with the question written back as the client sent it (undoing 0x20, so the
- * cache and the plugins above see the client's name).
+ * cache and the plugins above see the client's name). A truncated (TC) reply cut inside a record, as
+ * some servers send, is kept as its header and question: the client retries over TCP anyway.
  */
 export function acceptReply(reply: Buffer, query: Uint8Array, qend: number): Buffer | ExchangeError {
   const why = checkMessage(reply);
-  if (why !== undefined) return new ExchangeError('EMALFORMED', `malformed reply: ${why}`);
+  if (why !== undefined) {
+    if ((reply[2]! & 0x02) === 0) return new ExchangeError('EMALFORMED', `malformed reply: ${why}`);
+    reply = reply.subarray(0, qend);
+    reply.fill(0, 6, 12);
+  }
   for (let i = 12; i < qend; i++) reply[i] = query[i]!; // a loop: subarray() would cost more than the copy
   return reply;
 }

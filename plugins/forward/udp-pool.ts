@@ -99,11 +99,6 @@ export class UdpPool {
     this.#slots = new Array<PooledSocket | undefined>(Math.max(1, opts.sockets)).fill(undefined);
   }
 
-  /** Open sockets (for tests and the bench). */
-  get open(): number {
-    return this.#slots.reduce((n, s) => n + (s ? 1 : 0), 0);
-  }
-
   exchange(query: Uint8Array, opts: ExchangeOptions): Promise<Buffer> {
     if (this.#closed) return Promise.reject(new ExchangeError('ECANCELED', `forward: ${this.#to.name} closed`));
     const slot = this.#slots.length === 1 ? 0 : randomInt(this.#slots.length);
