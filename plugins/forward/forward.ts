@@ -32,12 +32,12 @@ export class Forward implements Handler {
   readonly #config: ForwardConfig;
   readonly #policy: Policy;
   readonly #metrics: ForwardMetrics;
-  readonly #logger: Logger | undefined;
+  readonly #logger: Logger;
   readonly #malformedLog = new RateLimitedLog(30_000);
   #closed = false;
   #concurrent = 0;
 
-  constructor(config: ForwardConfig, upstreams: readonly Upstream[], policy: Policy, metrics: ForwardMetrics, logger?: Logger) {
+  constructor(config: ForwardConfig, upstreams: readonly Upstream[], policy: Policy, metrics: ForwardMetrics, logger: Logger) {
     this.#config = config;
     this.#logger = logger;
     this.upstreams = upstreams;
@@ -118,8 +118,8 @@ export class Forward implements Handler {
   /** A malformed reply fails its try: counted, and logged once per interval per upstream. */
   #malformed(up: Upstream, req: Request, err: Error): void {
     this.#metrics.malformed(up.to.name);
-    const line = this.#malformedLog.line(up.to.name, `${up.to.name} sent a ${err.message}, for ${req.qname} ${req.qtype}; trying the next upstream`);
-    if (line) this.#logger?.warn(line);
+    const line = this.#malformedLog.line(up.to.name, `${up.to.name} sent a ${err.message}, for ${req.qname} ${req.qtype} (a failed try)`);
+    if (line) this.#logger.warn(line);
   }
 
   /** Mirrors the client's transport unless force_tcp or prefer_udp; prefer_udp retries a TC answer over TCP. */

@@ -47,7 +47,7 @@ export async function runForwardBench(): Promise<void> {
   printCheckCosts();
   for (const concurrency of [1, 32]) {
     const rows = await measurePortDesigns(20_000, concurrency);
-    console.log(`\n## forward: source-port designs, in process against dnsmasq, ${concurrency} quer${concurrency === 1 ? 'y' : 'ies'} in flight (20,000 queries each)`);
+    console.log(`\n## forward: source-port designs, in process against dnsmasq, ${concurrency} quer${concurrency === 1 ? 'y' : 'ies'} in flight (20,000 queries each, best of 3 interleaved rounds)`);
     console.log('| design | wall µs/query | CPU µs/query | p99 ms |\n|---|---:|---:|---:|');
     for (const r of rows) console.log(`| ${r.name} | ${r.wallUs.toFixed(1)} | ${r.cpuUs.toFixed(1)} | ${r.p99Ms.toFixed(2)} |`);
   }
