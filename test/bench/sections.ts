@@ -147,4 +147,12 @@ const runtimes: Section = {
   },
 };
 
-export const extraSections: readonly Section[] = [cache, kubernetes, prometheus, workers, etcd, runtimes];
+const forward: Section = {
+  name: 'forward',
+  async run() {
+    const { runForwardBench } = await import('./forward.js');
+    await runForwardBench();
+  },
+};
+
+export const extraSections: readonly Section[] = [cache, forward, kubernetes, prometheus, workers, etcd, runtimes];
