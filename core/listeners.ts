@@ -146,7 +146,7 @@ export class Listener implements ConnectionHost {
     apply(this.limits.udpRecvBufferBytes, (n) => udp.setRecvBufferSize(n), () => udp.getRecvBufferSize(), 'UDP receive buffer', 'net.core.rmem_max');
     apply(this.limits.udpSendBufferBytes, (n) => udp.setSendBufferSize(n), () => udp.getSendBufferSize(), 'UDP send buffer', 'net.core.wmem_max');
     if (capped.length > 0) {
-      this.warnOnce('udp-buffers', `${capped.join('; ')}: bursts beyond it are dropped by the kernel (RcvbufErrors in /proc/net/snmp)`);
+      this.warnOnce('udp-buffers', `${capped.join('; ')}: the kernel drops what overflows them (RcvbufErrors, SndbufErrors in /proc/net/snmp)`);
     }
   }
 

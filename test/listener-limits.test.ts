@@ -1,8 +1,14 @@
-// TCP limits of a whole server over real sockets on 127.0.0.1: the idle timeout, the read deadline per
-// frame (slowloris), answers for a half-closed client, and new clients admitted under connection
-// pressure. core/listeners.test.ts drives the unsent-bytes bound and the eviction order directly.
+// The listener limits of a whole server over real sockets on 127.0.0.1: the TCP idle timeout, the read
+// deadline per frame (slowloris), answers for a half-closed client, new clients admitted under connection
+// pressure, the UDP buffer warning, and the CLI's --limit. core/listeners.test.ts drives the unsent-bytes
+// bound and the eviction order directly.
 import { expect } from 'chai';
+import { spawn } from 'node:child_process';
+import dgram from 'node:dgram';
+import fs from 'node:fs';
 import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
 import { decodeMessage, makeQuery, type Message } from '../core/index.js';
 import { startServer, type TestServer } from '../core/testing.js';
 import { encodeMessage } from '../core/wire.js';
@@ -169,6 +175,75 @@ describe('TCP limits', function () {
     });
   });
 });
+
+describe('UDP socket buffers of a server', () => {
+  const rmemMax = Number(fs.readFileSync('/proc/sys/net/core/rmem_max', 'utf8'));
+  const tooBig = Math.min(2 ** 31 - 1, rmemMax * 4);
+
+  it('warns once, however many listeners the kernel capped, and still serves', async () => {
+    const otherPort = await freeUdpPort();
+    const s = await startServer(`a.test {\n  echo a\n}\nb.test:${otherPort} {\n  echo b\n}`, {
+      plugins: testPlugins, limits: { udpRecvBufferBytes: tooBig },
+    });
+    try {
+      expect(s.server.addresses().map((a) => a.port)).to.have.length(2);
+      const warnings = s.logs.filter((l) => l.startsWith('[WARNING]'));
+      expect(warnings).to.have.length(1);
+      expect(warnings[0]).to.include(`sysctl -w net.core.rmem_max=${tooBig}`);
+      expect((await s.query('x.a.test', 'TXT')).answer).to.have.length(1);
+    } finally {
+      await s.close();
+    }
+  });
+});
+
+describe('nodens --limit', function () {
+  this.timeout(30_000);
+  const ROOT = path.resolve(import.meta.dirname, '..');
+  // The CLI from source (as the tests resolve 'nodens'), so this needs no build.
+  const cli = (args: string[]): ReturnType<typeof spawn> =>
+    spawn(process.execPath, ['--import', 'tsx', '--conditions=nodens-source', path.join(ROOT, 'bin/nodens.ts'), ...args], { cwd: ROOT });
+  const corefile = (): string => {
+    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'nodens-limits-')), 'Corefile');
+    fs.writeFileSync(file, '.:0 {\n  bind 127.0.0.1\n  errors\n}\n');
+    return file;
+  };
+  const output = (child: ReturnType<typeof spawn>, until: RegExp): Promise<string> => new Promise((resolve, reject) => {
+    let out = '';
+    const take = (d: Buffer): void => {
+      out += String(d);
+      if (until.test(out)) resolve(out);
+    };
+    child.stdout!.on('data', take);
+    child.stderr!.on('data', take);
+    child.on('close', (code) => (until.test(out) ? resolve(out) : reject(new Error(`exited ${code}: ${out}`))));
+  });
+
+  it('reaches the listeners (a receive buffer the kernel caps is warned about)', async () => {
+    const child = cli(['-conf', corefile(), '--limit', `udpRecvBufferBytes=${Math.min(2 ** 31 - 1, Number(fs.readFileSync('/proc/sys/net/core/rmem_max', 'utf8')) * 4)}`]);
+    try {
+      const out = await output(child, /serving 127\.0\.0\.1:\d+/);
+      expect(out).to.match(/\[WARNING\] UDP receive buffer is .* \(raise net\.core\.rmem_max/);
+    } finally {
+      child.kill('SIGTERM');
+    }
+  });
+
+  it('rejects an unknown limit with the names it knows', async () => {
+    const child = cli(['-conf', corefile(), '--limit', 'tcpFrame=1']);
+    const out = await output(child, /Usage:/);
+    expect(out).to.include("nodens: --limit: 'tcpFrame=1' is not NAME=NUMBER with NAME one of tcpIdleMs, tcpFrameMs");
+  });
+});
+
+/** A UDP port that was free a moment ago (the server binds it right after). */
+function freeUdpPort(): Promise<number> {
+  const sock = dgram.createSocket('udp4');
+  return new Promise((resolve) => sock.bind(0, '127.0.0.1', () => {
+    const { port } = sock.address();
+    sock.close(() => resolve(port));
+  }));
+}
 
 /** Resolves once `cond` holds, checking after each turn of the event loop (for conditions with no event). */
 function until(cond: () => boolean): Promise<void> {
