@@ -243,6 +243,12 @@ describe('Listener limits', function () {
   });
 });
 
+describe('Listener address', () => {
+  it('must be an IP literal (the UDP socket resolves nothing)', () => {
+    expect(() => new Listener('localhost', () => undefined)).to.throw("listen address 'localhost' is not an IP address");
+  });
+});
+
 describe('parseLimit', () => {
   const rows: { text: string; want?: Partial<ListenerLimits>; error?: RegExp }[] = [
     { text: 'tcpFrameMs=2000', want: { tcpFrameMs: 2000 } },
