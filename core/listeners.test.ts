@@ -142,8 +142,9 @@ describe('Listener limits', function () {
       c.sock.destroy();
     });
 
-    it('pauses, not drops: a client that starts reading late gets every answer', async () => {
-      const h = await start({ maxTcpUnsentBytes: BOUND, tcpDrainMs: 10_000 }, () => REPLY);
+    // A bound under the socket's default highWaterMark (16 KiB) too: 'drain' must still come.
+    for (const bound of [BOUND, 1000]) it(`pauses, not drops: a client that starts reading late gets every answer (bound ${bound})`, async () => {
+      const h = await start({ maxTcpUnsentBytes: bound, tcpDrainMs: 10_000 }, () => REPLY);
       const QUERIES = 2_000; // 32 MB of answers: more than the kernel's buffers, so the server must pause
       // The listener's own 'connection' handler runs first: by this one, the connection is registered.
       const accepted = new Promise<net.Socket>((resolve) => h.listener.tcp!.once('connection', resolve));
