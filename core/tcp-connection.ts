@@ -92,7 +92,7 @@ export class TcpConnection {
     this.#pumping = false;
     if (this.socket.destroyed) return;
     if (this.#mustWait()) {
-      // Not reading is the client's doing now (or ours): the frame clock would punish the wrong party.
+      // While reading waits, the rest of a frame cannot arrive: its clock starts again on resuming.
       this.socket.pause();
       this.#stopFrameClock();
     } else if (this.#peerEnded) {
