@@ -102,7 +102,6 @@ export class Listener implements ConnectionHost {
         resolve();
       });
     });
-    this.#sizeBuffers(udp);
     const boundPort = udp.address().port;
     const local: Peer = { address: this.address, port: boundPort };
     // allowHalfOpen: a client that sends FIN after its queries still gets their answers.
@@ -121,6 +120,7 @@ export class Listener implements ConnectionHost {
       udp.close();
       throw err;
     }
+    this.#sizeBuffers(udp); // once both are bound: a retry (port 0 taken for TCP) would warn again
     this.udp = udp;
     this.port = boundPort;
     this.#local = local;
