@@ -6,6 +6,7 @@ import cluster from 'node:cluster';
 import fs from 'node:fs';
 import { ConfigError } from '../core/config/errors.js';
 import { createRegistry, createServer, importPlugin, readConfig } from '../core/create.js';
+import { parseLimit, type ListenerLimits } from '../core/listeners.js';
 import { createLogger } from '../core/log.js';
 import type { AnyPlugin } from '../core/plugin.js';
 import { VERSION } from '../core/version.js';
@@ -24,6 +25,7 @@ const USAGE = `Usage: nodens [flags]
   --plugin MODULE   load an external plugin (a path or package; repeatable)
   --workers N       worker processes sharing the listeners (0: one per core; default 1 process)
   --log-format F    text (default) or json
+  --limit NAME=N    a listener limit, e.g. tcpFrameMs=3000 (repeatable; README.md "Limits")
   -h, --help        this help`;
 
 interface Flags {
@@ -37,10 +39,11 @@ interface Flags {
   logFormat: 'text' | 'json';
   help: boolean;
   workers?: number;
+  limits: Partial<ListenerLimits>;
 }
 
 function parseFlags(argv: string[]): Flags {
-  const flags: Flags = { listPlugins: false, version: false, quiet: false, validate: false, plugins: [], logFormat: 'text', help: false };
+  const flags: Flags = { listPlugins: false, version: false, quiet: false, validate: false, plugins: [], logFormat: 'text', help: false, limits: {} };
   for (let i = 0; i < argv.length; i++) {
     const raw = argv[i]!;
     const eq = raw.indexOf('=');
@@ -73,6 +76,15 @@ function parseFlags(argv: string[]): Flags {
         const v = value();
         if (!/^\d+$/.test(v)) throw new UsageError(`--workers: '${v}' is not a whole number`);
         flags.workers = Number(v);
+        break;
+      }
+      case 'limit': {
+        const v = value();
+        try {
+          Object.assign(flags.limits, parseLimit(v));
+        } catch (err) {
+          throw new UsageError(`--limit: ${(err as Error).message}`);
+        }
         break;
       }
       case 'h': case 'help': flags.help = true; break;
@@ -127,7 +139,7 @@ async function main(argv: string[]): Promise<number> {
       return runPrimary({ workers, logger });
     }
   }
-  const server = await createServer({ file, plugins: external, logger, ...(flags.port !== undefined ? { defaultPort: flags.port } : {}) });
+  const server = await createServer({ file, plugins: external, logger, limits: flags.limits, ...(flags.port !== undefined ? { defaultPort: flags.port } : {}) });
   logger.info(`nodens-${version} on node ${process.version} serving ${server.addresses().map((a) => `${a.address}:${a.port}`).join(', ')}${cluster.isWorker ? ` (worker ${process.pid})` : ''}`);
   reportReady();
   let stopping = false;

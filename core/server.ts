@@ -61,6 +61,7 @@ export class DnsServer implements SignalOwner {
   readonly #listeners = new Map<string, Listener>();
   readonly #controllers = new Set<AbortController>();
   readonly #errorLog = new RateLimitedLog(5000);
+  readonly #warned = new Set<string>();
   readonly #ednsSize: number;
   #gen!: Generation;
   #closing = false;
@@ -294,18 +295,29 @@ export class DnsServer implements SignalOwner {
     }
   }
 
+  #newListener(address: string, key: string): Listener {
+    return new Listener(address, (wire, client, local) => this.#handle(key, wire, client, local), { ...DEFAULT_LIMITS, ...this.#opts.limits }, this.#warnOnce);
+  }
+
+  /** A listener's warning (UDP buffers capped by the kernel) is the same for all of them: said once. */
+  readonly #warnOnce = (key: string, message: string): void => {
+    if (this.#warned.has(key)) return;
+    this.#warned.add(key);
+    this.logger.warn(message);
+  };
+
   async #bindListeners(gen: Generation): Promise<void> {
     for (const key of gen.routes.keys()) {
       if (this.#listeners.has(key)) continue;
       const [address, port] = splitListenKey(key);
-      const listener = new Listener(address, (wire, client, local) => this.#handle(key, wire, client, local), { ...DEFAULT_LIMITS, ...this.#opts.limits });
+      const listener = this.#newListener(address, key);
       try {
         await listener.listen(port);
       } catch (err) {
         const code = (err as NodeJS.ErrnoException).code;
         if (address === ANY_ADDRESS && (code === 'EAFNOSUPPORT' || code === 'EADDRNOTAVAIL')) {
           // No IPv6 on this host: fall back to all IPv4 addresses.
-          const v4 = new Listener('0.0.0.0', (wire, client, local) => this.#handle(key, wire, client, local), { ...DEFAULT_LIMITS, ...this.#opts.limits });
+          const v4 = this.#newListener('0.0.0.0', key);
           await v4.listen(port);
           this.#listeners.set(key, v4);
           continue;
