@@ -48,7 +48,7 @@ describe('reload with the kubernetes plugin', function () {
     await rm(dir, { recursive: true, force: true });
   });
 
-  async function start(text: string, reloadReadyTimeoutMs = 5000): Promise<{ file: string; ask: (name: string) => Promise<{ rcode: string; ips: string[] }> }> {
+  async function start(text: string, reloadReadyTimeoutMs = 5000): Promise<{ file: string; ask: (name: string) => Promise<{ rcode: number; ips: string[] }> }> {
     const file = join(dir, 'Corefile');
     await writeFile(file, text);
     server = await createServer({

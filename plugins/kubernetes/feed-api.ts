@@ -44,6 +44,8 @@ export interface ApiFeedOptions {
   readonly pageSize?: number;
   /** Counts each malformed object, event or list skipped (coredns_kubernetes_malformed_objects_total). */
   readonly onMalformed?: MalformedCounter;
+  /** A watch line longer than this ends the stream. Default MAX_WATCH_LINE (16 MiB). */
+  readonly maxWatchLineBytes?: number;
   /** A malformed-input line is logged at most once per this interval per resource. Default 30 s. */
   readonly malformedLogIntervalMs?: number;
 }
@@ -125,7 +127,48 @@ export function checkWatchEvent(kind: ResourceKind, data: unknown, trim: TrimOpt
   return problem ?? { type, object: TRIM[kind](object, trim) };
 }
 
-class UntrustedStream extends Error {}
+/** Thrown by a watch line handler to end a stream it no longer trusts. */
+export class UntrustedStream extends Error {}
+
+/**
+ * The feed's handling of watch lines, one resource: each well-formed event goes to `deliver` (the
+ * informer) with its object checked and trimmed; a malformed one is reported and skipped; a line that is
+ * not JSON, or the MAX_MALFORMED_PER_STREAM-th malformed event, throws UntrustedStream.
+ */
+export function watchLineHandler(kind: ResourceKind, trim: TrimOptions, malformed: MalformedReport, deliver: (type: string, object: unknown, raw: unknown) => void): (line: string) => void {
+  let strikes = 0;
+  return (line) => {
+    if (line.trim() === '') return;
+    let data: unknown;
+    try {
+      data = JSON.parse(line);
+    } catch {
+      malformed.report(kind, `watch line of ${kind}`, `not JSON: ${preview(line)}`);
+      throw new UntrustedStream(`watch of ${kind} is not trusted any more: a line that is not JSON`);
+    }
+    const event = checkWatchEvent(kind, data, trim);
+    if (typeof event === 'string') {
+      malformed.report(kind, `watch event of ${kind}`, event);
+      if (++strikes >= MAX_MALFORMED_PER_STREAM) throw new UntrustedStream(`watch of ${kind} is not trusted any more: ${strikes} malformed events`);
+      return;
+    }
+    deliver(event.type, event.object, data);
+  };
+}
+
+/** Passes an informer's add/update/delete to the index; what the index throws is reported, not thrown into client-node. */
+export function connectIndex(informer: ListWatch<KubernetesObject>, kind: ResourceKind, index: IndexSink, malformed: MalformedReport): void {
+  const apply = (type: EventType) => (obj: KubernetesObject) => {
+    try {
+      index.apply(kind, type, obj as unknown as KObject);
+    } catch (err) {
+      malformed.report(kind, `${kind} object`, `the index refused it: ${describe(err)}`);
+    }
+  };
+  informer.on('add', apply('add'));
+  informer.on('update', apply('update'));
+  informer.on('delete', apply('delete'));
+}
 
 interface ResourceState {
   readonly kind: ResourceKind;
@@ -191,38 +234,20 @@ export function startApiFeed(index: IndexSink, options: ApiFeedOptions, logger: 
       onSynced(s);
       s.lastActivity = Date.now();
       const query = { ...params, allowWatchBookmarks: true, timeoutSeconds: timeoutSeconds + Math.floor(Math.random() * timeoutSeconds) };
-      let strikes = 0;
-      const distrust = (why: string): never => {
-        s.distrusted++;
-        throw new UntrustedStream(`watch of ${s.kind} is not trusted any more: ${why}`);
-      };
-      const onLine = (line: string): void => {
-        if (line.trim() === '') return;
-        let data: unknown;
-        try {
-          data = JSON.parse(line);
-        } catch {
-          malformed.report(s.kind, `watch line of ${s.kind}`, `not JSON: ${preview(line)}`);
-          distrust('a line that is not JSON');
-        }
-        const event = checkWatchEvent(s.kind, data, trim);
-        if (typeof event === 'string') {
-          malformed.report(s.kind, `watch event of ${s.kind}`, event);
-          if (++strikes >= MAX_MALFORMED_PER_STREAM) distrust(`${strikes} malformed events`);
-          return;
-        }
+      const onLine = watchLineHandler(s.kind, trim, malformed, (type, object, raw) => {
         s.lastActivity = Date.now();
         recovered(s);
         // ListWatch's handler is async: what it throws would be an unhandled rejection, so it ends the stream.
-        const pending = cb(event.type, event.object, data);
+        const pending = cb(type, object, raw);
         if (pending instanceof Promise) pending.catch((err: unknown) => ctrl?.abort(err));
-      };
+      });
       const settle = (err: unknown): void => {
         if (err === null) s.distrusted = 0;
+        else if (err instanceof UntrustedStream) s.distrusted++;
         const pending = done(err);
         if (pending instanceof Promise) pending.catch((e: unknown) => scheduleRestart(s, e));
       };
-      const ctrl: AbortController | undefined = await watchLines(resolved, path, query, onLine, settle);
+      const ctrl: AbortController | undefined = await watchLines(resolved, path, query, onLine, settle, options.maxWatchLineBytes);
       // stop() may have run while the request was being set up: the informer would not know to abort it.
       if (stopping) ctrl.abort();
       else s.current = ctrl;
@@ -258,17 +283,7 @@ export function startApiFeed(index: IndexSink, options: ApiFeedOptions, logger: 
       return list;
     };
     const informer = new ListWatch<KubernetesObject>(PATHS[s.kind], watcher(s, resolved) as unknown as Watch, listFn, false, selectors[s.kind]);
-    const apply = (type: EventType) => (obj: KubernetesObject) => {
-      // The index checks what it is given and throws nothing it knows of; this guards the informer's loop.
-      try {
-        index.apply(s.kind, type, obj as unknown as KObject);
-      } catch (err) {
-        malformed.report(s.kind, `${s.kind} object`, `the index refused it: ${describe(err)}`);
-      }
-    };
-    informer.on('add', apply('add'));
-    informer.on('update', apply('update'));
-    informer.on('delete', apply('delete'));
+    connectIndex(informer, s.kind, index, malformed);
     // Any error but 410 stops a client-node informer for good, and so does stop(): restart unless stopping.
     informer.on('error', (err: unknown) => scheduleRestart(s, err));
     s.informer = informer;
