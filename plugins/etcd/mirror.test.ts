@@ -180,6 +180,49 @@ describe('etcd plugin against a real etcd', function () {
       expect((await r.ask('bad.forms.test', 'A')).rcode).to.equal(Rcode.NXDOMAIN);
       expect(answers(await r.ask('a.forms.test', 'A'))).to.deep.equal(['a.forms.test. 300 IN A 10.1.0.1']);
     });
+
+    // Each replaces a good record: the key is skipped (its old value is stale), the others stay.
+    const MALFORMED: [string, string, RegExp][] = [
+      ['a JSON list', '[]', /value is not a JSON object/],
+      ['null', 'null', /value is not a JSON object/],
+      ['a host that is a number', '{"host":10}', /host must be a string/],
+      ['a port that is a word', '{"host":"10.1.2.1","port":"eighty"}', /port must be an integer/],
+      ['a port out of range', '{"host":"10.1.2.1","port":70000}', /port 70000 is out of range/],
+      ['a negative ttl', '{"host":"10.1.2.1","ttl":-5}', /ttl -5 is out of range/],
+      ['a huge host', `{"host":"${'h'.repeat(100_000)}"}`, /host is longer than 255/],
+      ['a host with spaces', '{"host":"not a name"}', /neither an IP address nor a DNS name/],
+      ['deep nesting', `{"host":${'['.repeat(100_000)}${']'.repeat(100_000)}}`, /host must be a string|call stack/],
+    ];
+    for (const [what, value, why] of MALFORMED) {
+      it(`skips a record with ${what}, counts it, and keeps the rest`, async () => {
+        const log = memoryLogger();
+        let counted = 0;
+        const client2 = createClient({ endpoints: [etcd.endpoint], backoffCapMs: 200 });
+        const mirror = new EtcdMirror(client2, { path: '/skydns', logger: log, logIntervalMs: 0, onMalformed: () => counted++ });
+        try {
+          await put('m.bad.forms.test', { host: '10.1.2.1' });
+          mirror.start();
+          expect(await mirror.waitSynced(5000)).to.equal(true);
+          expect(mirror.tree.lookup('m.bad.forms.test', true)).to.have.length(1);
+          if (!mirror.connected) await event(mirror, 'connected', 5000);
+          // The earlier test's broken key is still there: only what this one puts counts.
+          const [countedBefore, linesBefore] = [counted, log.lines.length];
+          const changed = event(mirror, 'change', 2000);
+          await client.put(keyOf('m.bad.forms.test', '/skydns')).value(value).exec();
+          await changed;
+          expect(mirror.tree.lookup('m.bad.forms.test', true)).to.equal(undefined);
+          expect(mirror.tree.lookup('a.forms.test', true)).to.have.length(1);
+          expect(counted - countedBefore).to.equal(1);
+          const warned = log.lines.slice(linesBefore).filter((l) => l.includes('skipped malformed record'));
+          expect(warned).to.have.length(1);
+          expect(warned[0]).to.match(why);
+        } finally {
+          await mirror.close();
+          client2.close();
+          await client.delete().key(keyOf('m.bad.forms.test', '/skydns')).exec();
+        }
+      });
+    }
   });
 
   it('two replicas on one etcd give identical answers', async () => {

@@ -97,7 +97,8 @@ export async function setup(options: EtcdOptions, env: SetupEnv): Promise<Handle
     ...(options.credentials ? { username: options.credentials.username, password: options.credentials.password } : {}),
     ...(tls ? { tls } : {}),
   });
-  const mirror = new EtcdMirror(client, { path: options.path ?? '/skydns', logger: env.logger });
+  const malformed = env.metrics.counter('coredns_etcd_malformed_records_total', 'Counter of etcd records skipped as malformed.');
+  const mirror = new EtcdMirror(client, { path: options.path ?? '/skydns', logger: env.logger, onMalformed: () => malformed.inc() });
   const handler = new EtcdHandler(zones, options.fallthrough?.map(normalizeZone), mirror, selfResolver(env));
   mirror.on('change', () => handler.invalidate());
   mirror.on('reload', () => handler.invalidate());
