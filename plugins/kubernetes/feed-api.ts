@@ -92,7 +92,7 @@ async function listAll(access: ClusterAccess, kind: ResourceKind, selector: stri
 }
 
 /** A list page's items and paging fields, or what is wrong with it. */
-function checkListPage(page: unknown): { items: unknown[]; continue: string; resourceVersion: string } | string {
+export function checkListPage(page: unknown): { items: unknown[]; continue: string; resourceVersion: string } | string {
   if (page === null || typeof page !== 'object' || Array.isArray(page)) return `expected a list object, got ${typeName(page)}`;
   const p = page as Record<string, unknown>;
   if (p.items !== undefined && p.items !== null && !Array.isArray(p.items)) return `items: expected a list, got ${typeName(p.items)}`;

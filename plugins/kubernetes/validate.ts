@@ -96,7 +96,9 @@ function endpointSlice(o: Loose): void {
     const at = `endpoints[${i}]`;
     if (!isObj(e)) fail(at, `expected an object, got ${typeName(e)}`);
     const ep = e as Loose;
-    optArray(ep.addresses, `${at}.addresses`).forEach((a, j) => ip(a, `${at}.addresses[${j}]`));
+    // Kubernetes requires addresses (1 to 100 of them); answers iterate them.
+    if (!Array.isArray(ep.addresses)) fail(`${at}.addresses`, `expected a list, got ${typeName(ep.addresses)}`);
+    (ep.addresses as unknown[]).forEach((a, j) => ip(a, `${at}.addresses[${j}]`));
     const ready = optObject(ep.conditions, `${at}.conditions`).ready;
     if (!absent(ready) && typeof ready !== 'boolean') fail(`${at}.conditions.ready`, `expected a boolean, got ${typeName(ready)}`);
     const hostname = optString(ep.hostname, `${at}.hostname`);
