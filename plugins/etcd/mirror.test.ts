@@ -357,4 +357,32 @@ describe('etcd plugin against a real etcd', function () {
       await server.close();
     }
   });
+
+  it('carries an unchanged source across a reload without a new get, and serves its changes after', async () => {
+    const path = '/carried';
+    await put('www.carry.test', { host: '10.6.0.1' }, path);
+    const block = (extra: string) => `carry.test {\n${extra}  etcd {\n    path ${path}\n    endpoint ${etcd.endpoint}\n  }\n}\n`;
+    const server = await startServer(block(''));
+    const loads = () => server.logs.filter((l) => l.includes(`keys under ${path}/`)).length;
+    try {
+      expect(answers(await server.query('www.carry.test', 'A'))).to.deep.equal(['www.carry.test. 300 IN A 10.6.0.1']);
+      expect(loads()).to.equal(1);
+      const { loadConfigText } = await import('../../core/config/load.js');
+      const { createRegistry } = await import('../../core/create.js');
+      const config = (text: string) => loadConfigText(text, 'Corefile', { registry: createRegistry(), env: {}, defaultPort: 0, configDir: process.cwd() });
+      await server.server.reload(config(block('  errors\n')));
+      expect(loads()).to.equal(1);
+      expect(answers(await server.query('www.carry.test', 'A'))).to.deep.equal(['www.carry.test. 300 IN A 10.6.0.1']);
+      // The old generation closed; the shared mirror still watches.
+      await put('www.carry.test', { host: '10.6.0.2' }, path);
+      const deadline = performance.now() + 2000;
+      while (performance.now() < deadline && answers(await server.query('www.carry.test', 'A'))[0] !== 'www.carry.test. 300 IN A 10.6.0.2') await new Promise((r) => setTimeout(r, 20));
+      expect(answers(await server.query('www.carry.test', 'A'))).to.deep.equal(['www.carry.test. 300 IN A 10.6.0.2']);
+      // Another PATH is another source: it is read.
+      await server.server.reload(config(block('').replace(`path ${path}`, 'path /elsewhere')));
+      expect(server.logs.filter((l) => l.includes('keys under /elsewhere/')).length).to.equal(1);
+    } finally {
+      await server.close();
+    }
+  });
 });
