@@ -1,76 +1,41 @@
 // Feeds shared across reloads. A source (API server or manifests, with its selectors) is one feed and one
-// index, counted by the server generations that use it: a reload to an unchanged source reuses the synced
-// index without a relist, and the last generation to let go stops it. A reload to a new source that has not
-// synced yet answers from the data of the source it replaces, which it holds until its own index syncs.
+// index, held by the server generations that use it (plugins/pkg/shared.ts): a reload to an unchanged
+// source reuses the synced index without a relist, and the last generation to let go stops it. A reload to
+// a new source that has not synced yet answers from the data of the source it replaces, which it holds
+// until its own index syncs.
+import { acquireShared, holdExisting, type SharedHold } from '../pkg/shared.js';
 import type { Feed } from './feed.js';
 import type { ServiceIndex } from './service-index.js';
 
-/** One source's feed and index, and how many handlers hold it. */
+/** One source's feed and index. */
 export interface Source {
   readonly key: string;
   readonly index: ServiceIndex;
   readonly feed: Feed;
-  refs: number;
 }
 
-/** A hold on a source; release() once, on close. */
-export interface SourceHold {
-  readonly source: Source;
-  release(): Promise<void>;
-}
-
-/**
- * Sharing is scoped by an object the server keeps across reloads (its metrics registry): two servers in
- * one process never share an index, so each counts its own metrics.
- */
-interface Scope {
-  readonly sources: Map<string, Source>;
-  /** The source whose data answers these zones now (a synced one), by zones. */
-  readonly serving: Map<string, Source>;
-}
-const scopes = new WeakMap<object, Scope>();
-
-function scopeOf(owner: object): Scope {
-  let s = scopes.get(owner);
-  if (!s) scopes.set(owner, (s = { sources: new Map(), serving: new Map() }));
-  return s;
-}
-
-function hold(scope: Scope, source: Source): SourceHold {
-  source.refs++;
-  let released = false;
-  return {
-    source,
-    async release() {
-      if (released) return;
-      released = true;
-      if (--source.refs > 0) return;
-      scope.sources.delete(source.key);
-      for (const [zones, s] of scope.serving) if (s === source) scope.serving.delete(zones);
-      await source.feed.stop();
-    },
-  };
-}
+/** By scope (the server's metrics registry), the synced source whose data answers each set of zones now. */
+const serving = new WeakMap<object, Map<string, Source>>();
+const sharedKey = (key: string) => `kubernetes ${key}`;
 
 /** Holds the source with this key, starting it (`start`) when no generation holds it yet. */
-export function acquireSource(owner: object, key: string, start: () => { index: ServiceIndex; feed: Feed }): SourceHold {
-  const scope = scopeOf(owner);
-  let source = scope.sources.get(key);
-  if (!source) {
-    source = { key, ...start(), refs: 0 };
-    scope.sources.set(key, source);
-  }
-  return hold(scope, source);
+export function acquireSource(owner: object, key: string, start: () => { index: ServiceIndex; feed: Feed }): SharedHold<Source> {
+  return acquireShared(owner, sharedKey(key), (): Source => ({ key, ...start() }), async (source) => {
+    const zones = serving.get(owner);
+    for (const [z, s] of zones ?? []) if (s === source) zones!.delete(z);
+    await source.feed.stop();
+  });
 }
 
 /** Holds the synced source now answering `zones`, if it is another than `except`. */
-export function holdServing(owner: object, zones: string, except: Source): SourceHold | undefined {
-  const scope = scopeOf(owner);
-  const s = scope.serving.get(zones);
-  return s && s !== except && s.refs > 0 && s.index.synced ? hold(scope, s) : undefined;
+export function holdServing(owner: object, zones: string, except: Source): SharedHold<Source> | undefined {
+  const s = serving.get(owner)?.get(zones);
+  return s && s !== except && s.index.synced ? holdExisting<Source>(owner, sharedKey(s.key)) : undefined;
 }
 
-/** Records that `source` (synced) now answers `zones`. */
+/** Records that `source` (synced, held) now answers `zones`. */
 export function markServing(owner: object, zones: string, source: Source): void {
-  if (source.refs > 0) scopeOf(owner).serving.set(zones, source);
+  let map = serving.get(owner);
+  if (!map) serving.set(owner, (map = new Map()));
+  map.set(zones, source);
 }

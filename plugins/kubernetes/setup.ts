@@ -177,19 +177,19 @@ export async function setup(options: KubernetesOptions, env: SetupEnv): Promise<
       : startFileFeed(index, { ...feedOptions, paths: options.manifests!.map(rel), onMalformed }, env.logger);
     return { index, feed };
   });
-  const { index } = mine.source;
+  const { index } = mine.value;
   const zonesKey = zones.join(' ');
   // A reload to another source: answer from the data being served until the new index syncs.
-  let previous = index.synced ? undefined : holdServing(env.metrics, zonesKey, mine.source);
+  let previous = index.synced ? undefined : holdServing(env.metrics, zonesKey, mine.value);
   let closed = false;
   if (previous) {
     env.logger.info('the new Kubernetes source is not synced yet; answering from the previous data until it is');
   } else {
     const timeout = parseDuration(options.startup_timeout ?? '5s');
-    if (!(await mine.source.feed.waitForSync(timeout))) env.logger.warn('starting server with unsynced Kubernetes API');
+    if (!(await mine.value.feed.waitForSync(timeout))) env.logger.warn('starting server with unsynced Kubernetes API');
   }
   const cfg = {
-    index: previous?.source.index ?? index,
+    index: previous?.value.index ?? index,
     zones, primaryZone,
     ttl: options.ttl ?? 5,
     podMode,
@@ -208,7 +208,7 @@ export async function setup(options: KubernetesOptions, env: SetupEnv): Promise<
     if (closed) return;
     // The handler reads cfg.index per query: from here on it answers from its own source.
     cfg.index = index;
-    markServing(env.metrics, zonesKey, mine.source);
+    markServing(env.metrics, zonesKey, mine.value);
     if (previous) {
       env.logger.info('the new Kubernetes source is synced; answering from it');
       void previous.release();

@@ -17,6 +17,22 @@ interface Entry {
 
 const scopes = new WeakMap<object, Map<string, Entry>>();
 
+function holdOf<T>(entries: Map<string, Entry>, key: string, entry: Entry): SharedHold<T> {
+  entry.refs++;
+  let released = false;
+  return {
+    value: entry.value as T,
+    async release() {
+      if (released) return;
+      released = true;
+      if (--entry.refs > 0) return;
+      if (entries.get(key) === entry) entries.delete(key);
+      await entry.stop(entry.value as never);
+    },
+  };
+}
+
+/** Holds the value of `key`, starting it when no one holds it. */
 export function acquireShared<T>(owner: object, key: string, start: () => T, stop: (value: T) => Promise<void>): SharedHold<T> {
   let entries = scopes.get(owner);
   if (!entries) scopes.set(owner, (entries = new Map()));
@@ -25,17 +41,12 @@ export function acquireShared<T>(owner: object, key: string, start: () => T, sto
     entry = { value: start(), stop: stop as (value: never) => Promise<void>, refs: 0 };
     entries.set(key, entry);
   }
-  entry.refs++;
-  const held = entry;
-  let released = false;
-  return {
-    value: held.value as T,
-    async release() {
-      if (released) return;
-      released = true;
-      if (--held.refs > 0) return;
-      if (entries.get(key) === held) entries.delete(key);
-      await held.stop(held.value as never);
-    },
-  };
+  return holdOf(entries, key, entry);
+}
+
+/** Another hold on the value of `key` if someone holds it now, else undefined. */
+export function holdExisting<T>(owner: object, key: string): SharedHold<T> | undefined {
+  const entries = scopes.get(owner);
+  const entry = entries?.get(key);
+  return entries && entry ? holdOf(entries, key, entry) : undefined;
 }
