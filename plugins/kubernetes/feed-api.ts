@@ -1,6 +1,8 @@
-// The API server feed: one client-node informer per resource (makeInformer's ListWatch, with a Watch that
-// asks for bookmarks and a server-side timeout, and trims objects before the informer caches them), kept
-// alive across errors: restarts with capped jittered backoff, a watchdog for silent watches, a stopping flag.
+// The API server feed: one client-node informer per resource (makeInformer's ListWatch, over our own watch
+// stream, feed-http.ts, that asks for bookmarks and a server-side timeout), kept alive across errors:
+// restarts with capped jittered backoff, a watchdog for silent watches, a stopping flag. Every list item
+// and watch event is checked (validate.ts) and trimmed before the informer caches it; what fails is
+// counted, logged once per interval and skipped, and a stream that cannot be trusted is restarted.
 import type { KubernetesListObject, KubernetesObject } from '@kubernetes/client-node';
 // Deep imports: the package index (and its KubeConfig) loads the whole generated API, ~70 MB of RSS.
 import { ListWatch } from '@kubernetes/client-node/dist/cache.js';

@@ -6,13 +6,14 @@ import {
 } from '../../core/config/args.js';
 import { errorAt } from '../../core/config/errors.js';
 import type { Directive, ParseContext } from '../../core/config/types.js';
+import type { Message } from '../../core/message.js';
 import type { Handler, JsonSchema, SetupEnv } from '../../core/plugin.js';
 import { normalizeZone } from '../../core/zones.js';
+import type { SharedHold } from '../pkg/shared.js';
 import { isReverseZone, type PodMode } from './answers.js';
-import type { Message } from '../../core/message.js';
 import type { Feed } from './feed.js';
 import { startFileFeed } from './feed-files.js';
-import { acquireSource, holdServing, markServing } from './feed-shared.js';
+import { acquireSource, holdServing, markServing, type Source } from './feed-shared.js';
 import { KubernetesHandler } from './kubernetes.js';
 import { parseLabelSelector } from './labels.js';
 import { ServiceIndex } from './service-index.js';
@@ -138,11 +139,8 @@ function localIPs(env: SetupEnv): () => readonly string[] {
   };
 }
 
-export async function setup(options: KubernetesOptions, env: SetupEnv): Promise<Handler> {
-  const zones = (options.zones ?? env.zones).map(normalizeZone);
-  const primaryZone = zones.find((z) => !isReverseZone(z));
-  if (primaryZone === undefined) throw new Error('plugin/kubernetes: at least one zone must be a non-reverse zone');
-  const podMode = options.pods ?? 'disabled';
+/** The feed and index of the source the options name, shared with the generations that use the same one. */
+async function acquireFeed(options: KubernetesOptions, env: SetupEnv, podMode: PodMode): Promise<SharedHold<Source>> {
   // CoreDNS's buckets: exponential from 1 ms, doubling 20 times.
   const programming = env.metrics.histogram('coredns_kubernetes_dns_programming_duration_seconds',
     'Histogram of the time (in seconds) it took to program a dns instance.', ['service_kind'],
@@ -166,7 +164,7 @@ export async function setup(options: KubernetesOptions, env: SetupEnv): Promise<
   const key = JSON.stringify(options.manifests ? { ...feedOptions, manifests: options.manifests.map(rel) } : { ...feedOptions, ...apiOptions });
   // client-node is loaded only when a server talks to an API server.
   const startApiFeed = options.manifests ? undefined : (await import('./feed-api.js')).startApiFeed;
-  const mine = acquireSource(env.metrics, key, () => {
+  return acquireSource(env.metrics, key, () => {
     const index = new ServiceIndex({
       endpointPodNames: options.endpoint_pod_names ?? false,
       onProgrammed: (serviceKind, seconds) => programming.observe({ service_kind: serviceKind }, seconds),
@@ -177,6 +175,14 @@ export async function setup(options: KubernetesOptions, env: SetupEnv): Promise<
       : startFileFeed(index, { ...feedOptions, paths: options.manifests!.map(rel), onMalformed }, env.logger);
     return { index, feed };
   });
+}
+
+export async function setup(options: KubernetesOptions, env: SetupEnv): Promise<Handler> {
+  const zones = (options.zones ?? env.zones).map(normalizeZone);
+  const primaryZone = zones.find((z) => !isReverseZone(z));
+  if (primaryZone === undefined) throw new Error('plugin/kubernetes: at least one zone must be a non-reverse zone');
+  const podMode = options.pods ?? 'disabled';
+  const mine = await acquireFeed(options, env, podMode);
   const { index } = mine.value;
   const zonesKey = zones.join(' ');
   // A reload to another source: answer from the data being served until the new index syncs.
