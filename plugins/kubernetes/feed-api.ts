@@ -11,9 +11,9 @@ import { RateLimitedLog, type Logger } from '../../core/log.js';
 import { endpointAccess, inClusterAccess, kubeconfigAccess, type ClusterAccess } from './cluster-access.js';
 import { getJson, watchLines, type WatchParams } from './feed-http.js';
 import { MalformedReport, waitForSync, type Feed, type MalformedCounter } from './feed.js';
-import { TRIM, type KObject, type ResourceKind, type TrimOptions } from './objects.js';
+import type { KObject, ResourceKind, TrimOptions } from './objects.js';
 import type { EventType, IndexSink } from './service-index.js';
-import { checkObject, preview, typeName } from './validate.js';
+import { checkAndTrim, preview, typeName } from './validate.js';
 
 export interface ApiFeedOptions {
   /** API server URL; with neither this nor kubeconfig: in-cluster config. */
@@ -83,9 +83,9 @@ async function listAll(access: ClusterAccess, kind: ResourceKind, selector: stri
       throw new Error(`list of ${kind}: ${page}`);
     }
     for (const raw of page.items) {
-      const problem = checkObject(kind, raw);
-      if (problem) malformed.report(kind, `${kind} item in a list`, problem);
-      else items.push(TRIM[kind](raw, trim));
+      const item = checkAndTrim(kind, raw, trim);
+      if (typeof item === 'string') malformed.report(kind, `${kind} item in a list`, item);
+      else items.push(item);
     }
     cont = page.continue;
     resourceVersion = page.resourceVersion || resourceVersion;
@@ -125,8 +125,8 @@ export function checkWatchEvent(kind: ResourceKind, data: unknown, trim: TrimOpt
     const rv = (o.metadata as Record<string, unknown> | null | undefined)?.resourceVersion;
     return typeof rv === 'string' && rv.length <= 64 ? { type, object: { metadata: { resourceVersion: rv } } } : `BOOKMARK without a resourceVersion: ${preview(o.metadata)}`;
   }
-  const problem = checkObject(kind, object, type === 'DELETED');
-  return problem ?? { type, object: TRIM[kind](object, trim) };
+  const checked = checkAndTrim(kind, object, trim, type === 'DELETED');
+  return typeof checked === 'string' ? checked : { type, object: checked };
 }
 
 /** Thrown by a watch line handler to end a stream it no longer trusts. */

@@ -8,9 +8,9 @@ import { LineCounter, parseAllDocuments } from 'yaml';
 import type { Logger } from '../../core/log.js';
 import { MalformedReport, waitForSync, type Feed, type MalformedCounter } from './feed.js';
 import { parseLabelSelector } from './labels.js';
-import { TRIM, type KObject, type ResourceKind } from './objects.js';
+import type { KObject, ResourceKind } from './objects.js';
 import type { IndexSink } from './service-index.js';
-import { checkObject, preview } from './validate.js';
+import { checkAndTrim, preview } from './validate.js';
 
 export interface FileFeedOptions {
   /** Files, or folders whose *.yaml, *.yml and *.json files are read. */
@@ -119,15 +119,14 @@ export function startFileFeed(index: IndexSink, options: FileFeedOptions, logger
       if (!Object.hasOwn(KINDS, raw.kind)) continue;
       const kind = KINDS[raw.kind]!;
       if (!wanted(kind)) continue;
-      const problem = checkObject(kind, raw);
-      if (problem) {
-        skip(m, kind, problem);
+      const obj = checkAndTrim(kind, raw, { podNames: options.podNames ?? false });
+      if (typeof obj === 'string') {
+        skip(m, kind, obj);
         continue;
       }
       const selector = kind === 'namespaces' ? nsLabels : kind === 'pods' ? undefined : labels;
       const rawLabels = ((raw.metadata ?? {}) as { labels?: Record<string, string> }).labels;
       if (selector && !selector.matches(rawLabels)) continue;
-      const obj = TRIM[kind](raw, { podNames: options.podNames ?? false });
       if (kind !== 'namespaces') obj.metadata.namespace ??= 'default';
       put(kind, obj);
       if (kind !== 'namespaces') implied.add(obj.metadata.namespace!);
