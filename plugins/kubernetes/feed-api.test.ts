@@ -241,7 +241,8 @@ describe('kubernetes API feed (client-node against the stand-in API server)', fu
     ].join('\n'));
     try {
       const r = await rig({ endpoint: undefined, kubeconfig: file, context: 'test' }, api);
-      expect(await r.feed.waitForSync(5000)).to.equal(true);
+      // The first import of client-node's package index (KubeConfig) takes seconds on a loaded machine.
+      expect(await r.feed.waitForSync(15_000)).to.equal(true);
       expect(await r.answers('db.prod.svc.cluster.local')).to.have.length(1);
     } finally {
       await rm(dir, { recursive: true, force: true });
