@@ -31,6 +31,8 @@ export interface ServerOptions {
   readonly loadConfig?: () => Config | Promise<Config>;
   /** What a fatal plugin error does (loop detected); default: log and exit(1). */
   readonly onFatal?: (message: string) => void;
+  /** A reload waits this long for the new config's plugins to be ready before it takes over anyway; default 5 s. */
+  readonly reloadReadyTimeoutMs?: number;
 }
 
 /** One server block as running: its zones and its chain. */
@@ -66,6 +68,9 @@ export class DnsServer implements SignalOwner {
   #gen!: Generation;
   #closing = false;
   #panics;
+  /** Reloads run one at a time, in the order asked; a waiting one cuts short the readiness wait of the running one. */
+  #reloads: Promise<void> = Promise.resolve();
+  #reloadsWaiting = 0;
 
   private constructor(opts: ServerOptions) {
     this.#opts = opts;
@@ -345,6 +350,16 @@ export class DnsServer implements SignalOwner {
    * If the new config fails to set up, the old one keeps serving and the error is thrown.
    */
   async reload(config: Config): Promise<void> {
+    this.#reloadsWaiting++;
+    const run = this.#reloads.then(() => {
+      this.#reloadsWaiting--;
+      return this.#reloadNow(config);
+    });
+    this.#reloads = run.catch(() => {});
+    return run;
+  }
+
+  async #reloadNow(config: Config): Promise<void> {
     const next = await this.#build(config);
     try {
       await this.#bindListeners(next);
@@ -352,6 +367,9 @@ export class DnsServer implements SignalOwner {
       await closeInstances(next.instances, this.logger);
       throw err;
     }
+    // The old config answers until the new one's plugins are ready (a kubernetes index synced), so a reload
+    // never serves less than before; past the bound the new one takes over, kubernetes keeping the old data.
+    await this.#whenReady(next);
     const old = this.#gen;
     this.#gen = next;
     for (const [key, listener] of this.#listeners) {
@@ -364,6 +382,24 @@ export class DnsServer implements SignalOwner {
     for (const hook of next.startup) await hook();
     void this.#drain(old).then(() => closeInstances(old.instances, this.logger));
     this.logger.info(`reloaded ${config.file}`);
+  }
+
+  async #whenReady(gen: Generation): Promise<void> {
+    const unready = (): string[] => gen.instances.filter(({ handler }) => {
+      try {
+        return handler.ready !== undefined && !handler.ready();
+      } catch {
+        return true;
+      }
+    }).map((i) => i.name);
+    const end = performance.now() + (this.#opts.reloadReadyTimeoutMs ?? 5000);
+    let names = unready();
+    // Handlers have no readiness event: poll, as the ready plugin does.
+    while (names.length > 0 && performance.now() < end && this.#reloadsWaiting === 0 && !this.#closing) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      names = unready();
+    }
+    if (names.length > 0) this.logger.warn(`reload: not ready yet: ${[...new Set(names)].join(', ')}; the new config takes over anyway`);
   }
 
   #drain(gen: Generation): Promise<void> {
