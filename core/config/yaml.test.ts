@@ -123,7 +123,7 @@ describe('config/yaml', () => {
     { name: 'bad zone key', text: 'servers:\n  - zones: [., "tls://.:853"]\n', code: 'ERR_BAD_VALUE', line: 2, col: 16, msg: /scheme tls:\/\/ not supported/ },
     { name: 'duplicate zone:port', text: 'servers:\n  - zones: [.]\n  - zones: [".:53"]\n', code: 'ERR_DUPLICATE', line: 3, col: 13, msg: /zone '.' on port 53/ },
     { name: 'bind not an address', text: 'servers:\n  - zones: [.]\n    bind: [lo]\n', code: 'ERR_BAD_VALUE', line: 3, col: 12, msg: /bind: 'lo' is not an IP address/ },
-    { name: 'YAML syntax error', text: 'servers:\n  - zones: [.\n', code: 'ERR_SYNTAX', line: 3, col: 1, msg: /^nodens\.yaml:3:1: YAML: / },
+    { name: 'YAML syntax error', text: 'servers:\n  - zones: [.\n', code: 'ERR_YAML', line: 3, col: 1, msg: /^nodens\.yaml:3:1: YAML: a '\[' list is not closed with '\]'/ },
   ];
   for (const c of errors) {
     it(`error: ${c.name}`, () => {

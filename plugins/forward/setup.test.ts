@@ -25,7 +25,7 @@ describe('forward parse', () => {
         policy: 'sequential', max_concurrent: 1000, health_check: { duration: '1s', no_rec: true, domain: 'example.org' },
       },
     },
-    { text: 'forward .', err: /Corefile:2:1: plugin\/forward: forward: wrong argument count: want at least 2, got 1/ },
+    { text: 'forward .', err: /Corefile:2:1: plugin\/forward: wrong argument count: want at least 2, got 1/ },
     { text: 'forward . tls://9.9.9.9', err: /Corefile:2:11: .*protocol 'tls:\/\/' is not supported/ },
     { text: 'forward . dns://nowhere', err: /is not an IP address with an optional port/ },
     { text: 'forward . 127.0.0.1:99999', err: /not an IP address, nor a readable resolv.conf file/ },

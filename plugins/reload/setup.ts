@@ -2,7 +2,7 @@
 import { DURATION_PATTERN, durationArg, expectArgs, parseDuration } from '../../core/config/args.js';
 import { errorAt } from '../../core/config/errors.js';
 import type { Directive } from '../../core/config/types.js';
-import type { Handler, JsonSchema, SetupEnv } from '../../core/plugin.js';
+import type { CheckContext, Handler, JsonSchema, SetupEnv } from '../../core/plugin.js';
 import { Reload } from './reload.js';
 
 export interface ReloadConfig {
@@ -52,6 +52,14 @@ export function parse(d: Directive): ReloadConfig {
 export function period(intervalMs: number, jitterMs: number, random = Math.random): number {
   const j = Math.min(jitterMs, intervalMs / 2);
   return Math.round(intervalMs + random() * j - j / 2);
+}
+
+/** The limits parse() applies, for YAML options too. */
+export function check(options: ReloadConfig, ctx: CheckContext): void {
+  const why = checkInterval(parseDuration(options.interval ?? '30s'));
+  if (why) errorAt(ctx.at(['interval']), 'reload', why, 'ERR_BAD_VALUE');
+  const jitterWhy = checkJitter(parseDuration(options.jitter ?? '15s'));
+  if (jitterWhy) errorAt(ctx.at(['jitter']), 'reload', jitterWhy, 'ERR_BAD_VALUE');
 }
 
 export function setup(options: ReloadConfig, env: SetupEnv): Handler {
