@@ -20,6 +20,11 @@ export interface ParseOptions {
   readonly baseDir?: string;
   /** Told about a glob import that matched no file (CoreDNS logs a warning and goes on). */
   readonly onWarning?: (message: string) => void;
+  /**
+   * Whether a word is a directive. A brace-less "server block" whose key is one (`prometheus :9153`
+   * written at the top level) then ends at its line, so the blocks after it are still read as blocks.
+   */
+  readonly isDirective?: (word: string) => boolean;
 }
 
 export interface ParsedCorefile {
@@ -81,6 +86,10 @@ class Parser {
         continue;
       }
       const open = this.#peek()?.brace === '{' ? this.#next() : undefined;
+      if (!open && this.opts.isDirective && keys.some((k) => this.opts.isDirective!(k.text))) {
+        blocks.push({ keys, directives: [], pos: keys[0]!.pos });
+        continue;
+      }
       blocks.push({ keys, directives: this.#directives(open), pos: keys[0]!.pos });
     }
     return { blocks, imports: this.#files, sources: this.#sources, unset: this.#unset };

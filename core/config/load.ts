@@ -26,6 +26,8 @@ export interface LoadOptions {
   readonly defaultPort?: number;
   /** Told about each warning (a glob import matching no file, a plugin that cannot be reached), formatted. */
   readonly onWarning?: (message: string) => void;
+  /** More to say about an unknown directive (the CLI: "a package of that name is installed: use --plugin"). */
+  readonly unknownDirectiveHint?: (name: string) => string | undefined;
 }
 
 /** Directives the loader handles itself, besides plugins. */
@@ -49,19 +51,20 @@ export function loadConfigText(text: string, file: string, opts: LoadOptions): C
   let files = mainFiles(file);
   let servers: ServerBlockConfig[] = [];
   let workers: number | undefined;
-  const ctx = { registry: opts.registry, configDir, errors };
+  const ctx: LoadContext = { registry: opts.registry, configDir, errors, hint: opts.unknownDirectiveHint };
   try {
     if (/\.ya?ml$/i.test(file)) {
       servers = parseYamlConfig(text, file, errors).map((s) => {
         const keys = serverKeys(s.keys, errors);
         const zones = [...new Set(keys.map((k) => k.zone))];
-        const pending = s.plugins.flatMap((p) => errors.run(() => yamlPlugin(p.name, p.options, p.locate, ctx.registry)) ?? []);
+        const pending = s.plugins.flatMap((p) => errors.run(() => yamlPlugin(p.name, p.options, p.locate, ctx)) ?? []);
         return block(keys, zones, s.bind, pending, s.pos, ctx);
       });
       workers = yamlWorkers(text);
     } else {
       const parsed = parseCorefile(text, file, {
         env: opts.env ?? {}, baseDir: configDir,
+        isDirective: (word) => isDirectiveName({ text: word, pos: { file, line: 0, col: 0 } }, opts.registry),
         onWarning: (message) => errors.warn({ code: 'WARN_IMPORT_GLOB', pos: undefined, message }),
       });
       sources = parsed.sources;
@@ -93,6 +96,7 @@ interface LoadContext {
   readonly registry: Registry;
   readonly configDir: string;
   readonly errors: Collector;
+  readonly hint?: ((name: string) => string | undefined) | undefined;
 }
 
 /** A plugin occurrence before validation: its name token, its options, and how to locate a path in them. */
@@ -107,8 +111,8 @@ function serverKeys(tokens: readonly Token[], errors: Collector): ServerKey[] {
   return tokens.flatMap((tok) => errors.run(() => parseServerKey(tok)) ?? []);
 }
 
-function yamlPlugin(name: Token, options: unknown, locate: Locate, registry: Registry): PendingPlugin {
-  return { plugin: lookup(name, registry), name, options, locate };
+function yamlPlugin(name: Token, options: unknown, locate: Locate, ctx: LoadContext): PendingPlugin {
+  return { plugin: lookup(name, ctx), name, options, locate };
 }
 
 function corefileBlock(raw: RawBlock, ctx: LoadContext): ServerBlockConfig {
@@ -133,7 +137,7 @@ function corefileBlock(raw: RawBlock, ctx: LoadContext): ServerBlockConfig {
         bind.push(...d.args);
         return;
       }
-      const plugin = lookup(d.name, ctx.registry);
+      const plugin = lookup(d.name, ctx);
       checkOnce(plugin, d.name, seen);
       pending.push({ plugin, name: d.name, options: runParse(plugin, d, zones, ctx.configDir), locate: locateInDirective(d) });
     });
@@ -172,11 +176,13 @@ function block(keys: ServerKey[], zones: string[], bind: readonly Token[], pendi
   return { keys, bind: addresses, plugins: entries.map(({ name, options, pos: at }) => ({ name, options, pos: at })), pos };
 }
 
-function lookup(name: Token, registry: Registry): AnyPlugin {
-  const plugin = registry.get(name.text);
+function lookup(name: Token, ctx: LoadContext): AnyPlugin {
+  const plugin = ctx.registry.get(name.text);
   if (plugin) return plugin;
-  const guess = didYouMean(name.text, [...registry.order(), ...CORE_DIRECTIVES]);
-  return errorAt(name, undefined, `unknown directive '${name.text}'${guess ? ` (did you mean '${guess}'?)` : ''}`, 'ERR_UNKNOWN_DIRECTIVE');
+  const hint = ctx.hint?.(name.text);
+  const guess = hint ? undefined : didYouMean(name.text, [...ctx.registry.order(), ...CORE_DIRECTIVES]);
+  const more = hint ? ` (${hint})` : guess ? ` (did you mean '${guess}'?)` : '';
+  return errorAt(name, undefined, `unknown directive '${name.text}'${more}`, 'ERR_UNKNOWN_DIRECTIVE');
 }
 
 function checkOnce(plugin: AnyPlugin, name: Token, seen: Set<string>): void {
