@@ -64,6 +64,8 @@ export interface Handler {
   serve?(req: Request, next: Next): Reply | Promise<Reply>;
   /** For the ready plugin: false until the plugin can answer (kubernetes: informers synced). */
   ready?(): boolean;
+  /** This handler logs the errors of the queries it sees (the errors plugin): the server then logs none of its own. */
+  readonly logsErrors?: boolean;
   /** Release sockets, timers and watches; called on shutdown and when a reload replaces the config. */
   close?(): Promise<void> | void;
 }

@@ -38,6 +38,8 @@ interface Block {
   readonly label: string;
   readonly zones: readonly string[];
   readonly chain: Chain;
+  /** A handler of the chain logs the errors of its queries (Handler.logsErrors). */
+  readonly logsErrors: boolean;
 }
 
 /** Everything one config built: routing tables per listener and the plugin instances. A reload makes a new one. */
@@ -142,6 +144,7 @@ export class DnsServer implements SignalOwner {
     const block = route(gen.routes.get(listenerKey), req.qname);
     if (!block || req.qclass !== 'IN') return this.#send(req, makeErrorReply(query, Rcode.REFUSED), target);
     req.zone = block.zone;
+    req.errorsLogged = block.block.logsErrors;
 
     let result: Reply | Promise<Reply>;
     try {
@@ -192,6 +195,8 @@ export class DnsServer implements SignalOwner {
   }
 
   #logError(req: QueryRequest, err: unknown): void {
+    // One line per failure: the errors plugin says it (with its consolidation), so the server does not.
+    if (req.errorsLogged) return;
     const plugin = errorPlugin(err) ?? 'core';
     const message = err instanceof Error ? err.message : String(err);
     const line = this.#errorLog.line(plugin, `plugin/${plugin}: ${fqdn(req.qname)} ${req.qtype}: ${message}`);
@@ -250,7 +255,7 @@ export class DnsServer implements SignalOwner {
       gen.instances.push({ name: entry.name, zones, handler });
     }
     this.logger.info(`${label} chain: ${links.filter((l) => l.handler.serve).map((l) => l.name).join(' -> ') || '(empty)'}`);
-    return { label, zones, chain: compose(links) };
+    return { label, zones, chain: compose(links), logsErrors: links.some((l) => l.handler.logsErrors === true) };
   }
 
   #envFor(name: string, zones: string[], config: Config, gen: Generation, listen: (Peer & { transport: Transport })[], listenKey: string): SetupEnv {
