@@ -10,15 +10,15 @@ export type {
   AAAARecord, ARecord, Edns, WireLayout, HINFORecord, MXRecord, Message, NameRecord, OpaqueRecord, Question, Reply, ResourceRecord, SOAData, SOARecord, SRVRecord, TXTRecord,
 } from './message.js';
 export { encodeMessage, scanMessage } from './wire.js';
-export { ConfigError, didYouMean, errorAt } from './config/errors.js';
-export type { ConfigErrorCode } from './config/errors.js';
+export { asConfigError, ConfigError, ConfigErrors, didYouMean, errorAt } from './config/errors.js';
+export type { ConfigErrorCode, ConfigWarning, ConfigWarningCode } from './config/errors.js';
 export type { Config, Directive, ParseContext, Position, ServerBlockConfig, ServerKey, Token } from './config/types.js';
 export {
-  DURATION_PATTERN, durationArg, expectArgs, expectNoBlock, fallthroughArg, intArg, oneOf, parseDuration, unknownProperty, zonesArg,
+  DURATION_PATTERN, durationArg, expectArgs, expectNoBlock, fallthroughArg, intArg, oneOf, parseDuration, unknownProperty, zonesArg, zonesOption,
 } from './config/args.js';
 export { fallsThrough, isInZone, matchZone, normalizeZone, stripZone, type Fallthrough } from './zones.js';
 export { canonicalIP, cidrToReverseZones, ipFromReverseName, reverseName } from './ip.js';
-export { createLogger, RateLimitedLog, type Logger } from './log.js';
+export { createLogger, RateLimitedLog, type Logger, type LogValue } from './log.js';
 export type { Metrics } from './metrics.js';
 export { Registry, EXECUTION_ORDER } from './registry.js';
 export { createRegistry, createServer, importPlugin, readConfig, type CreateServerOptions } from './create.js';

@@ -18,7 +18,7 @@ export function expectArgs(d: Directive, plugin: string, min: number, max = min)
 
 /** Rejects a block where the directive takes none. */
 export function expectNoBlock(d: Directive, plugin: string): void {
-  if (d.block && d.block.length > 0) errorAt(d.block[0]!.name, plugin, `${d.name.text === plugin ? 'the directive' : d.name.text} takes no block`, 'ERR_SYNTAX');
+  if (d.block && d.block.length > 0) errorAt(d.block[0]!.name, plugin, `${d.name.text === plugin ? 'this directive' : d.name.text} takes no block`, 'ERR_SYNTAX');
 }
 
 /** `success: ` for a property; nothing for the directive itself, which the plugin prefix already names. */
@@ -39,7 +39,10 @@ export function unknownProperty(prop: Directive, plugin: string, known: readonly
 export function intArg(tok: Token, plugin: string, min = -Infinity, max = Infinity): number {
   if (!/^-?\d+$/.test(tok.text)) errorAt(tok, plugin, `'${tok.text}' is not an integer`, 'ERR_BAD_VALUE');
   const v = Number(tok.text);
-  if (v < min || v > max) errorAt(tok, plugin, `${v} is out of range (${min}..${max})`, 'ERR_BAD_VALUE');
+  if (v < min || v > max) {
+    const range = max === Infinity ? `at least ${min}` : min === -Infinity ? `at most ${max}` : `${min} to ${max}`;
+    errorAt(tok, plugin, `${v} is out of range (want ${range})`, 'ERR_BAD_VALUE');
+  }
   return v;
 }
 
