@@ -115,20 +115,21 @@ async function main(argv: string[]): Promise<number> {
   const portOption = flags.port !== undefined ? { defaultPort: flags.port } : {};
   // Read the config once here: a broken one fails before any worker is forked, and YAML may ask for workers.
   // --validate reads it exactly as a start does (flags, plugins' checks, warnings); it only binds nothing.
-  const config = cluster.isPrimary || flags.validate ? readConfig({ file, ...portOption }, createRegistry(external), logger) : undefined;
+  // A worker reads it again (the primary cannot hand it over) but leaves the warnings to the primary.
+  const config = readConfig({ file, ...portOption }, createRegistry(external), cluster.isPrimary ? logger : undefined);
   if (flags.validate) {
     const warnings = config?.warnings?.length ?? 0;
     process.stdout.write(`${file}: OK${warnings > 0 ? ` (${warnings} warning${warnings === 1 ? '' : 's'})` : ''}\n`);
     return 0;
   }
   if (cluster.isPrimary) {
-    const workers = flags.workers ?? config!.workers;
+    const workers = flags.workers ?? config.workers;
     if (workers !== undefined && workerCount(workers) > 1) {
       logger.info(`nodens-${version} on node ${process.version}: starting ${workerCount(workers)} workers`);
       return runPrimary({ workers, logger });
     }
   }
-  const server = await createServer({ file, plugins: external, logger, ...portOption, ...(config ? { config } : {}) });
+  const server = await createServer({ file, plugins: external, logger, ...portOption, config });
   logger.info(`nodens-${version} on node ${process.version} serving ${server.addresses().map((a) => `${a.address}:${a.port}`).join(', ')}${cluster.isWorker ? ` (worker ${process.pid})` : ''}`);
   reportReady();
   let stopping = false;

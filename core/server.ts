@@ -1,7 +1,7 @@
 // The DNS server: listeners, zone routing, the query path (read #handle top to bottom), reload and shutdown.
 import { compose, errorPlugin, type Chain } from './chain.js';
 import type { Config, ServerBlockConfig } from './config/types.js';
-import { ConfigError } from './config/errors.js';
+import { asConfigError, ConfigError } from './config/errors.js';
 import { DEFAULT_LIMITS, Listener, type ClientInfo, type ListenerLimits } from './listeners.js';
 import { createLogger, RateLimitedLog, type Logger } from './log.js';
 import { decodeMessage, fqdn, makeErrorReply, Rcode, WireError, type Message, type Reply } from './message.js';
@@ -248,7 +248,9 @@ export class DnsServer implements SignalOwner {
       try {
         handler = await (plugin.setup as (o: unknown, e: SetupEnv) => Handler | Promise<Handler>)(entry.options, env);
       } catch (err) {
-        if (err instanceof ConfigError) throw err;
+        // Also a ConfigError of another copy of nodens (recognised by its fields), placed at the directive if it has no place.
+        const known = asConfigError(err);
+        if (known) throw known.pos ? known : new ConfigError(entry.pos, known.plugin ?? entry.name, known.detail, known.code);
         throw new ConfigError(entry.pos, entry.name, (err as Error).message, 'ERR_BAD_VALUE');
       }
       links.push({ name: entry.name, handler });
