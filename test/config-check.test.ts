@@ -137,6 +137,21 @@ describe('config check: every error in one run', () => {
   });
 });
 
+describe('config check: schema messages in words, never a regex', () => {
+  const rows: { options: string; want: string }[] = [
+    { options: 'health: { address: "8080" }', want: "nodens.yaml:4:28: plugin/health: address '8080' is not an address (like :8080 or 127.0.0.1:8080)" },
+    { options: 'etcd: { endpoint: [localhost:2379] }', want: "nodens.yaml:4:28: plugin/etcd: endpoint[0] 'localhost:2379' must start with http:// or https://" },
+    { options: 'cache: { servfail: 5 minutes }', want: "nodens.yaml:4:28: plugin/cache: servfail '5 minutes' is not a duration (like 500ms, 5s, 1m30s)" },
+  ];
+  for (const row of rows) {
+    it(row.options, () => {
+      const err = configErrorOf(() => loadConfigText(`servers:\n  - zones: [.]\n    plugins:\n      - ${row.options}\n`, 'nodens.yaml', { registry: createRegistry() }));
+      expect(err.message).to.equal(row.want);
+      expect(err.message).to.not.match(/[\^$]|\\d/);
+    });
+  }
+});
+
 describe('config check: lints', () => {
   const registry = createRegistry();
   const warningsOf = (text: string, file = 'Corefile'): string[] => {

@@ -36,7 +36,7 @@ export const schema: JsonSchema = {
     zones: { type: 'array', items: { type: 'string' } },
     fallthrough: { type: 'array', items: { type: 'string' } },
     path: { type: 'string', minLength: 1 },
-    endpoint: { type: 'array', items: { type: 'string', pattern: '^https?://' }, minItems: 1 },
+    endpoint: { type: 'array', items: { type: 'string', pattern: '^https?://', description: 'must start with http:// or https://' }, minItems: 1 },
     credentials: {
       type: 'object',
       additionalProperties: false,
