@@ -136,8 +136,22 @@ function conditionTarget(target: unknown): string | undefined {
   return undefined;
 }
 
-/** A package installed in the current folder that may hold plugin `name` (`name`, `nodens-plugin-name`, `nodens-name`). */
+/**
+ * A package installed in the current folder that may hold plugin `name` (`name`, `nodens-plugin-name`,
+ * `nodens-name`): one that says it is for nodens (depends on it, or has the keyword), not any package
+ * that happens to share a directive's name.
+ */
 export function installedPluginPackage(name: string, from = process.cwd()): string | undefined {
   if (!/^[a-z0-9][a-z0-9._-]*$/.test(name)) return undefined;
-  return [name, `nodens-plugin-${name}`, `nodens-${name}`].find((pkg) => packageDir(pkg, from) !== undefined);
+  return [name, `nodens-plugin-${name}`, `nodens-${name}`].find((pkg) => {
+    const dir = packageDir(pkg, from);
+    if (!dir) return false;
+    try {
+      const m = JSON.parse(fs.readFileSync(path.join(dir, 'package.json'), 'utf8')) as Record<string, unknown>;
+      const deps = ['peerDependencies', 'dependencies', 'devDependencies'].map((k) => (m[k] ?? {}) as Record<string, unknown>);
+      return deps.some((d) => 'nodens' in d) || (Array.isArray(m.keywords) && m.keywords.some((k) => k === 'nodens' || k === 'nodens-plugin'));
+    } catch {
+      return false;
+    }
+  });
 }

@@ -27,7 +27,9 @@ function run(args: string[], cwd: string, untilStdout?: RegExp): Promise<Run> {
 
 /** A plugin package as npm would install it: ESM only (an `import` export), no dependency on nodens. */
 const HELLO_PACKAGE = {
-  'package.json': JSON.stringify({ name: 'nodens-plugin-hello', version: '1.0.0', type: 'module', exports: { '.': { import: './index.js' } } }),
+  'package.json': JSON.stringify({
+    name: 'nodens-plugin-hello', version: '1.0.0', type: 'module', exports: { '.': { import: './index.js' } }, peerDependencies: { nodens: '*' },
+  }),
   'index.js': `
 // Throws a ConfigError of its own copy of nodens: recognised by its fields.
 class ConfigError extends Error {
@@ -122,10 +124,14 @@ describe('nodens CLI: config checking', function () {
     expect(bad.stderr).to.not.match(/plugin\/hello: .*plugin\/hello:/);
   });
 
-  it('an unknown directive names the installed package that may hold it', async () => {
-    write('hello.Corefile', '.:0 {\n  bind 127.0.0.1\n  hello\n}\n');
+  it('an unknown directive names the installed nodens package that may hold it, not any package of that name', async () => {
+    write('hello.Corefile', '.:0 {\n  bind 127.0.0.1\n  hello\n  frobnicate\n}\n');
+    write('node_modules/frobnicate/package.json', JSON.stringify({ name: 'frobnicate', version: '1.0.0' }));
     const r = await run(['--validate', 'hello.Corefile'], dir);
     expect(r.code).to.equal(1);
-    expect(r.stderr.split('\n')[0]).to.equal("hello.Corefile:3:3: unknown directive 'hello' (the package 'nodens-plugin-hello' is installed: load it with --plugin nodens-plugin-hello)");
+    expect(r.stderr.split('\n').filter((l) => l.includes('unknown directive'))).to.deep.equal([
+      "hello.Corefile:3:3: unknown directive 'hello' (the package 'nodens-plugin-hello' is installed: load it with --plugin nodens-plugin-hello)",
+      "hello.Corefile:4:3: unknown directive 'frobnicate'",
+    ]);
   });
 });
