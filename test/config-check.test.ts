@@ -224,17 +224,17 @@ describe('config check: a plugin built against another copy of nodens', () => {
       fs.copyFileSync(path.resolve(import.meta.dirname, '../core/config/errors.ts'), path.join(dir, 'errors.ts'));
       const other = (await import(path.join(dir, 'errors.ts'))) as typeof import('../core/config/errors.js');
       expect(other.ConfigError).to.not.equal((await import('../core/config/errors.js')).ConfigError);
-      const template = definePlugin({
-        name: 'template', schema: {},
+      const greeting = definePlugin({
+        name: 'greeting', schema: {},
         parse: (d) => {
           const prop = d.block![0]!;
-          return other.errorAt(prop.name, 'template', `unknown property '${prop.name.text}'`, 'ERR_UNKNOWN_PROPERTY');
+          return other.errorAt(prop.name, 'greeting', `unknown property '${prop.name.text}'`, 'ERR_UNKNOWN_PROPERTY');
         },
         setup: () => ({}),
       });
-      const registry = createRegistry([template]);
-      const err = configErrorOf(() => loadConfigText('. {\n  log\n  template {\n    answr x\n  }\n}\n', 'a.Corefile', { registry, env: {} }));
-      expect(err.message).to.equal("a.Corefile:4:5: plugin/template: unknown property 'answr'");
+      const registry = createRegistry([greeting]);
+      const err = configErrorOf(() => loadConfigText('. {\n  log\n  greeting {\n    answr x\n  }\n}\n', 'a.Corefile', { registry, env: {} }));
+      expect(err.message).to.equal("a.Corefile:4:5: plugin/greeting: unknown property 'answr'");
       expect(err.code).to.equal('ERR_UNKNOWN_PROPERTY');
       expect(err.pretty().split('\n')[1]).to.equal('        answr x');
     } finally {
