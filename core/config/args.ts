@@ -18,7 +18,7 @@ export function expectArgs(d: Directive, plugin: string, min: number, max = min)
 
 /** Rejects a block where the directive takes none. */
 export function expectNoBlock(d: Directive, plugin: string): void {
-  if (d.block && d.block.length > 0) errorAt(d.block[0]!.name, plugin, `${d.name.text === plugin ? 'this directive' : d.name.text} takes no block`, 'ERR_SYNTAX');
+  if (d.block && d.block.length > 0) errorAt(d.block[0]!.name, plugin, `${d.name.text} takes no block`, 'ERR_SYNTAX');
 }
 
 /** `success: ` for a property; nothing for the directive itself, which the plugin prefix already names. */
