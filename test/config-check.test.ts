@@ -190,6 +190,11 @@ describe('config check: lints', () => {
     });
   }
 
+  it('an unknown directive that is a CoreDNS plugin points at --plugin', () => {
+    const err = configErrorOf(() => loadConfigText('. {\n  dnssec\n}\n', 'Corefile', { registry, env: {} }));
+    expect(err.message).to.equal("Corefile:2:3: unknown directive 'dnssec' (a CoreDNS plugin that nodens does not have built in: load an external one with --plugin MODULE)");
+  });
+
   it('a trailing dot says a word is meant as a zone', () => {
     expect(() => loadConfigText('. {\n  cache thirty.\n}\n', 'Corefile', { registry, env: {} })).to.not.throw();
   });

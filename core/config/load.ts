@@ -30,6 +30,15 @@ export interface LoadOptions {
   readonly unknownDirectiveHint?: (name: string) => string | undefined;
 }
 
+/** CoreDNS's plugins (its plugin.cfg), to tell "not in nodens" from "not a plugin at all". */
+const COREDNS_PLUGINS = new Set([
+  'acl', 'any', 'auto', 'autopath', 'azure', 'bufsize', 'cache', 'cancel', 'chaos', 'clouddns', 'debug', 'dns64', 'dnssec',
+  'dnstap', 'erratic', 'errors', 'etcd', 'file', 'forward', 'geoip', 'grpc', 'header', 'health', 'hosts', 'k8s_external',
+  'kubernetes', 'loadbalance', 'local', 'log', 'loop', 'metadata', 'minimal', 'multisocket', 'nsid', 'pprof', 'prometheus',
+  'ready', 'reload', 'rewrite', 'root', 'route53', 'secondary', 'sign', 'template', 'timeouts', 'tls', 'trace', 'transfer',
+  'tsig', 'view', 'whoami',
+]);
+
 /** Directives the loader handles itself, besides plugins. */
 export const CORE_DIRECTIVES = ['bind', 'import'];
 
@@ -179,7 +188,8 @@ function block(keys: ServerKey[], zones: string[], bind: readonly Token[], pendi
 function lookup(name: Token, ctx: LoadContext): AnyPlugin {
   const plugin = ctx.registry.get(name.text);
   if (plugin) return plugin;
-  const hint = ctx.hint?.(name.text);
+  const hint = ctx.hint?.(name.text)
+    ?? (COREDNS_PLUGINS.has(name.text) ? 'a CoreDNS plugin that nodens does not have built in: load an external one with --plugin MODULE' : undefined);
   const guess = hint ? undefined : didYouMean(name.text, [...ctx.registry.order(), ...CORE_DIRECTIVES]);
   const more = hint ? ` (${hint})` : guess ? ` (did you mean '${guess}'?)` : '';
   return errorAt(name, undefined, `unknown directive '${name.text}'${more}`, 'ERR_UNKNOWN_DIRECTIVE');
