@@ -67,7 +67,7 @@ describe('config/load', () => {
   describe('errors name code, line and column', () => {
     const cases: { name: string; text: string; code: string; line: number; col: number; msg: RegExp }[] = [
       { name: 'unknown directive, with did you mean', text: '. {\n  tinny x\n}', code: 'ERR_UNKNOWN_DIRECTIVE', line: 2, col: 3, msg: /^Corefile:2:3: unknown directive 'tinny' \(did you mean 'tiny'\?\)$/ },
-      { name: 'unknown directive, nothing close', text: '. {\n  kubernetes\n}', code: 'ERR_UNKNOWN_DIRECTIVE', line: 2, col: 3, msg: /^Corefile:2:3: unknown directive 'kubernetes'$/ },
+      { name: 'unknown directive, nothing close', text: '. {\n  frobnicate\n}', code: 'ERR_UNKNOWN_DIRECTIVE', line: 2, col: 3, msg: /^Corefile:2:3: unknown directive 'frobnicate'$/ },
       { name: 'unknown property, with did you mean', text: '. {\n  tiny x {\n    tll 30\n  }\n}', code: 'ERR_UNKNOWN_PROPERTY', line: 3, col: 5, msg: /^Corefile:3:5: plugin\/tiny: unknown property 'tll' \(did you mean 'ttl'\?\)$/ },
       { name: 'too few arguments', text: '. {\n  tiny\n}', code: 'ERR_ARG_COUNT', line: 2, col: 3, msg: /^Corefile:2:3: plugin\/tiny: wrong argument count: want 1 to 3, got 0$/ },
       { name: 'too many arguments points at the first extra', text: '. {\n  tiny a b c d\n}', code: 'ERR_ARG_COUNT', line: 2, col: 14, msg: /got 4/ },
