@@ -124,6 +124,11 @@ describe('config/yaml', () => {
     { name: 'duplicate zone:port', text: 'servers:\n  - zones: [.]\n  - zones: [".:53"]\n', code: 'ERR_DUPLICATE', line: 3, col: 13, msg: /zone '.' on port 53/ },
     { name: 'bind not an address', text: 'servers:\n  - zones: [.]\n    bind: [lo]\n', code: 'ERR_BAD_VALUE', line: 3, col: 12, msg: /bind: 'lo' is not an IP address/ },
     { name: 'YAML syntax error', text: 'servers:\n  - zones: [.\n', code: 'ERR_YAML', line: 3, col: 1, msg: /^nodens\.yaml:3:1: YAML: a '\[' list is not closed with '\]'/ },
+    { name: 'YAML: a key indented one space off', text: 'servers:\n  - zones: [.]\n   plugins: []\n', code: 'ERR_YAML', line: 3, col: 4, msg: /YAML: the indentation here does not match the lines above/ },
+    { name: 'YAML: a tab', text: 'servers:\n\t- zones: [.]\n', code: 'ERR_YAML', line: 2, col: 1, msg: /YAML: a tab is used for indentation; YAML indents with spaces only$/ },
+    { name: 'YAML: an open quote', text: 'servers:\n  - zones: [".]\n', code: 'ERR_YAML', line: 2, col: 13, msg: /YAML: a quoted string is not closed$/ },
+    { name: 'YAML: a key twice', text: 'servers:\n  - zones: [.]\n    zones: [a]\n', code: 'ERR_YAML', line: 3, col: 5, msg: /YAML: this key is already set in the same map$/ },
+    { name: 'YAML: an open map', text: 'servers:\n  - zones: [.]\n    plugins:\n      - forward: {to: [1.1.1.1]\n', code: 'ERR_YAML', line: 5, col: 1, msg: /YAML: a '\{' map is not closed with '\}'/ },
   ];
   for (const c of errors) {
     it(`error: ${c.name}`, () => {

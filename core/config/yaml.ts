@@ -47,7 +47,7 @@ export function parseYamlConfig(text: string, file: string, errors: Collector): 
   if (doc.errors.length > 0) {
     // The parser recovers badly after the first error: later ones are mostly its echoes.
     const e = doc.errors[0]!;
-    throw new ConfigError(at(e.pos[0]), undefined, `YAML: ${plainWords(e)}`, 'ERR_YAML');
+    throw new ConfigError(at(errorOffset(text, e)), undefined, `YAML: ${plainWords(e)}`, 'ERR_YAML');
   }
   const root = doc.contents;
   if (!isMap(root)) errorAt(posOf(root), undefined, 'the YAML config must be a map with a servers list', 'ERR_SCHEMA');
@@ -64,6 +64,21 @@ export function parseYamlConfig(text: string, file: string, errors: Collector): 
     if (server) out.push(server);
   }
   return out;
+}
+
+/**
+ * Where to point for a parse error: an unclosed quote at its opening quote (the parser reports the end of the
+ * text), an indentation error at the line's first character rather than its first column.
+ */
+function errorOffset(text: string, e: YAMLError): number {
+  let offset = e.pos[0];
+  if (e.code === 'MISSING_CHAR' && /quote/i.test(e.message)) {
+    const quote = /"/.test(e.message) ? '"' : "'";
+    const open = text.lastIndexOf(quote, Math.min(offset, text.length - 1));
+    if (open >= 0) return open;
+  }
+  while (offset < text.length && text[offset] === ' ' && (offset === 0 || text[offset - 1] === '\n' || text[offset - 1] === ' ')) offset++;
+  return offset;
 }
 
 /** The parser's complaint in a user's words (its own text names its internals: "flow collection", "implicit key"). */
