@@ -65,7 +65,7 @@ export function check(options: ReloadConfig, ctx: CheckContext): void {
 export function setup(options: ReloadConfig, env: SetupEnv): Handler {
   const intervalMs = parseDuration(options.interval ?? '30s');
   const jitterMs = parseDuration(options.jitter ?? '15s');
-  // YAML configs skip parse(): the same limits, as a setup error.
+  // check() refuses these at load; setup() is also called directly (embedders, tests), so it refuses them too.
   const why = checkInterval(intervalMs) ?? checkJitter(jitterMs);
   if (why) throw new Error(why);
   const files = env.configFiles.length > 0 ? env.configFiles : [env.configFile];
