@@ -1,7 +1,7 @@
 // The DNS server: listeners, zone routing, the query path (read #handle top to bottom), reload and shutdown.
 import { compose, errorPlugin, type Chain } from './chain.js';
 import type { Config, ServerBlockConfig } from './config/types.js';
-import { ConfigError } from './config/errors.js';
+import { asConfigError, ConfigError } from './config/errors.js';
 import { DEFAULT_LIMITS, Listener, type ClientInfo, type ListenerLimits } from './listeners.js';
 import { createLogger, RateLimitedLog, type Logger } from './log.js';
 import { decodeMessage, fqdn, makeErrorReply, Rcode, WireError, type Message, type Reply } from './message.js';
@@ -40,6 +40,8 @@ interface Block {
   readonly label: string;
   readonly zones: readonly string[];
   readonly chain: Chain;
+  /** A handler of the chain logs the errors of its queries (Handler.logsErrors). */
+  readonly logsErrors: boolean;
 }
 
 /** Everything one config built: routing tables per listener and the plugin instances. A reload makes a new one. */
@@ -148,6 +150,7 @@ export class DnsServer implements SignalOwner {
     const block = route(gen.routes.get(listenerKey), req.qname);
     if (!block || req.qclass !== 'IN') return this.#send(req, makeErrorReply(query, Rcode.REFUSED), target);
     req.zone = block.zone;
+    req.errorsLogged = block.block.logsErrors;
 
     let result: Reply | Promise<Reply>;
     try {
@@ -198,6 +201,8 @@ export class DnsServer implements SignalOwner {
   }
 
   #logError(req: QueryRequest, err: unknown): void {
+    // One line per failure: the errors plugin says it (with its consolidation), so the server does not.
+    if (req.errorsLogged) return;
     const plugin = errorPlugin(err) ?? 'core';
     const message = err instanceof Error ? err.message : String(err);
     const line = this.#errorLog.line(plugin, `plugin/${plugin}: ${fqdn(req.qname)} ${req.qtype}: ${message}`);
@@ -249,14 +254,16 @@ export class DnsServer implements SignalOwner {
       try {
         handler = await (plugin.setup as (o: unknown, e: SetupEnv) => Handler | Promise<Handler>)(entry.options, env);
       } catch (err) {
-        if (err instanceof ConfigError) throw err;
+        // Also a ConfigError of another copy of nodens (recognised by its fields), placed at the directive if it has no place.
+        const known = asConfigError(err);
+        if (known) throw known.pos ? known : new ConfigError(entry.pos, known.plugin ?? entry.name, known.detail, known.code);
         throw new ConfigError(entry.pos, entry.name, (err as Error).message, 'ERR_BAD_VALUE');
       }
       links.push({ name: entry.name, handler });
       gen.instances.push({ name: entry.name, zones, handler });
     }
     this.logger.info(`${label} chain: ${links.filter((l) => l.handler.serve).map((l) => l.name).join(' -> ') || '(empty)'}`);
-    return { label, zones, chain: compose(links) };
+    return { label, zones, chain: compose(links), logsErrors: links.some((l) => l.handler.logsErrors === true) };
   }
 
   #envFor(name: string, zones: string[], config: Config, gen: Generation, listen: (Peer & { transport: Transport })[], listenKey: string): SetupEnv {

@@ -1,10 +1,10 @@
 // etcd: Corefile parsing, the options schema, and setup (client, mirror, handler).
 import { isAbsolute, resolve } from 'node:path';
-import { expectArgs, expectNoBlock, fallthroughArg, unknownProperty, zonesArg } from '../../core/config/args.js';
+import { expectArgs, expectNoBlock, fallthroughArg, unknownProperty, zonesArg, zonesOption } from '../../core/config/args.js';
 import { errorAt } from '../../core/config/errors.js';
 import type { Directive, ParseContext } from '../../core/config/types.js';
 import { makeQuery, messageOf } from '../../core/message.js';
-import type { Handler, JsonSchema, SetupEnv } from '../../core/plugin.js';
+import type { CheckContext, Handler, JsonSchema, SetupEnv } from '../../core/plugin.js';
 import { normalizeZone } from '../../core/zones.js';
 import { acquireShared } from '../pkg/shared.js';
 import { createClient } from './client.js';
@@ -37,7 +37,7 @@ export const schema: JsonSchema = {
     zones: { type: 'array', items: { type: 'string' } },
     fallthrough: { type: 'array', items: { type: 'string' } },
     path: { type: 'string', minLength: 1 },
-    endpoint: { type: 'array', items: { type: 'string', pattern: '^https?://' }, minItems: 1 },
+    endpoint: { type: 'array', items: { type: 'string', pattern: '^https?://', description: 'must start with http:// or https://' }, minItems: 1 },
     credentials: {
       type: 'object',
       additionalProperties: false,
@@ -85,6 +85,18 @@ export function parse(d: Directive, ctx: ParseContext): EtcdOptions {
     }
   }
   return opts;
+}
+
+/** Zones and fallthrough zones canonical, for YAML options as for parsed ones. */
+export function check(o: EtcdOptions, ctx: CheckContext): EtcdOptions {
+  const zones = zonesOption(o.zones, ctx, ['zones'], NAME);
+  const fallthrough = zonesOption(o.fallthrough, ctx, ['fallthrough'], NAME);
+  return { ...o, ...(zones ? { zones } : {}), ...(fallthrough ? { fallthrough } : {}) };
+}
+
+/** Without fallthrough, every name in its zones is answered here. */
+export function answers(o: EtcdOptions, ctx: ParseContext): readonly string[] {
+  return o.fallthrough === undefined ? (o.zones ?? ctx.zones) : [];
 }
 
 /** How long setup waits for the first get (unless it fails) before letting the server start; queries get SERVFAIL until it loads. */

@@ -2,12 +2,12 @@
 import { networkInterfaces } from 'node:os';
 import { isAbsolute, resolve } from 'node:path';
 import {
-  DURATION_PATTERN, durationArg, expectArgs, fallthroughArg, intArg, oneOf, parseDuration, unknownProperty, zonesArg,
+  DURATION_PATTERN, durationArg, expectArgs, fallthroughArg, intArg, oneOf, parseDuration, unknownProperty, zonesArg, zonesOption,
 } from '../../core/config/args.js';
 import { errorAt } from '../../core/config/errors.js';
 import type { Directive, ParseContext } from '../../core/config/types.js';
 import type { Message } from '../../core/message.js';
-import type { Handler, JsonSchema, SetupEnv } from '../../core/plugin.js';
+import type { CheckContext, Handler, JsonSchema, SetupEnv } from '../../core/plugin.js';
 import { normalizeZone } from '../../core/zones.js';
 import type { SharedHold } from '../pkg/shared.js';
 import { isReverseZone, type PodMode } from './answers.js';
@@ -125,6 +125,21 @@ export function parse(d: Directive, ctx: ParseContext): KubernetesOptions {
     errorAt(at.name, NAME, 'namespaces and namespace_labels cannot both be set', 'ERR_BAD_VALUE');
   }
   return opts;
+}
+
+/** Zones canonical (YAML too), and at least one of them a forward zone, as CoreDNS requires. */
+export function check(o: KubernetesOptions, ctx: CheckContext): KubernetesOptions {
+  const zones = zonesOption(o.zones, ctx, ['zones'], NAME);
+  const fallthrough = zonesOption(o.fallthrough, ctx, ['fallthrough'], NAME);
+  if (!(zones ?? ctx.zones).some((z) => !isReverseZone(z))) {
+    errorAt(ctx.at(zones ? ['zones'] : []), NAME, 'at least one zone must be a non-reverse zone', 'ERR_BAD_VALUE');
+  }
+  return { ...o, ...(zones ? { zones } : {}), ...(fallthrough ? { fallthrough } : {}) };
+}
+
+/** Without fallthrough, every name in its zones is answered here. */
+export function answers(o: KubernetesOptions, ctx: ParseContext): readonly string[] {
+  return o.fallthrough === undefined ? (o.zones ?? ctx.zones) : [];
 }
 
 /** The addresses NS and ns.dns.ZONE answer with: the block's listen addresses, or the host's when it listens on all. */
