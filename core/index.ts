@@ -1,5 +1,5 @@
 // The public API of nodens: what plugin authors and embedders import from 'nodens'.
-export { definePlugin, DnsError } from './plugin.js';
+export { definePlugin, DnsError, DropQuery } from './plugin.js';
 export type {
   AnyPlugin, Done, Handler, JsonSchema, Next, Peer, PluginDefinition, PluginInstance, Request, ServerControl, SetupEnv, Transport,
 } from './plugin.js';

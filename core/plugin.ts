@@ -80,6 +80,17 @@ export class DnsError extends Error {
   }
 }
 
+/**
+ * Thrown by a handler that wants no reply sent at all (acl's `drop`): the server sends nothing, the
+ * client times out. Not an error: it is not logged or counted as a panic; `Done.reply` is undefined.
+ */
+export class DropQuery extends Error {
+  constructor(reason: string) {
+    super(reason);
+    this.name = 'DropQuery';
+  }
+}
+
 /** A plugin instance in a running server, for plugins that look at the others (ready). */
 export interface PluginInstance {
   readonly name: string;
@@ -134,6 +145,11 @@ export interface PluginDefinition<Options = unknown> {
   parse(directive: Directive, ctx: ParseContext): Options;
   /** Options → handler. */
   setup(options: Options, env: SetupEnv): Handler | Promise<Handler>;
+  /**
+   * Query classes besides IN this plugin answers (chaos: ['CH'], CoreDNS's EnableChaos). A server block
+   * passes a query of another class to its chain only when one of its plugins lists that class; else REFUSED.
+   */
+  readonly classes?: readonly string[];
   /** At most once per server block (CoreDNS's ErrOnce). Default true. */
   readonly once?: boolean;
   /** External plugins: run just before (or after) this built-in. */

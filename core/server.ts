@@ -6,7 +6,7 @@ import { DEFAULT_LIMITS, Listener, type ClientInfo, type ListenerLimits } from '
 import { createLogger, RateLimitedLog, type Logger } from './log.js';
 import { decodeMessage, fqdn, makeErrorReply, Rcode, WireError, type Message, type Reply } from './message.js';
 import { createMetrics, type Metrics } from './metrics.js';
-import { DnsError, type Handler, type Peer, type PluginInstance, type ServerControl, type SetupEnv, type Transport } from './plugin.js';
+import { DnsError, DropQuery, type Handler, type Peer, type PluginInstance, type ServerControl, type SetupEnv, type Transport } from './plugin.js';
 import type { Registry } from './registry.js';
 import { QueryRequest, type SignalOwner } from './request.js';
 import { finishMessage, finishReply, headerOnlyReply, type Finished } from './respond.js';
@@ -38,6 +38,8 @@ interface Block {
   readonly label: string;
   readonly zones: readonly string[];
   readonly chain: Chain;
+  /** Classes besides IN that the block's plugins answer (chaos: CH); other non-IN queries are REFUSED. */
+  readonly classes: ReadonlySet<string>;
 }
 
 /** Everything one config built: routing tables per listener and the plugin instances. A reload makes a new one. */
@@ -140,20 +142,21 @@ export class DnsServer implements SignalOwner {
 
     const gen = this.#gen;
     const block = route(gen.routes.get(listenerKey), req.qname);
-    if (!block || req.qclass !== 'IN') return this.#send(req, makeErrorReply(query, Rcode.REFUSED), target);
+    if (!block || (req.qclass !== 'IN' && !block.block.classes.has(req.qclass))) return this.#send(req, makeErrorReply(query, Rcode.REFUSED), target);
     req.zone = block.zone;
 
     let result: Reply | Promise<Reply>;
     try {
       result = block.block.chain(req);
     } catch (err) {
+      if (err instanceof DropQuery) return this.#drop(req, err);
       return this.#send(req, this.#errorReply(req, err), target, err as Error);
     }
     if (!(result instanceof Promise)) return this.#send(req, result, target);
     gen.inflight++;
     return result.then(
       (reply) => this.#send(req, reply, target),
-      (err: unknown) => this.#send(req, this.#errorReply(req, err), target, err as Error),
+      (err: unknown) => (err instanceof DropQuery ? this.#drop(req, err) : this.#send(req, this.#errorReply(req, err), target, err as Error)),
     ).finally(() => {
       if (--gen.inflight === 0) gen.drained?.();
     });
@@ -184,7 +187,20 @@ export class DnsServer implements SignalOwner {
     return out.wire;
   }
 
+  /** A plugin chose to send nothing (DropQuery): the Done record has no reply. */
+  #drop(req: QueryRequest, err: DropQuery): undefined {
+    if (req.awaitsFinish) {
+      req.finish({
+        reply: undefined, rcode: Rcode.NOERROR, size: 0, truncated: false,
+        durationMs: performance.now() - req.start, plugin: errorPlugin(err),
+      });
+    }
+    return undefined;
+  }
+
   #errorReply(req: QueryRequest, err: unknown): Message {
+    // env.resolve() must return a reply: a drop there is a failed lookup, not a server error.
+    if (err instanceof DropQuery) return makeErrorReply(req.query, Rcode.SERVFAIL);
     if (err instanceof DnsError && err.rcode !== Rcode.SERVFAIL) return makeErrorReply(req.query, err.rcode);
     if (!(err instanceof DnsError)) this.#panics.inc();
     this.#logError(req, err);
@@ -235,9 +251,11 @@ export class DnsServer implements SignalOwner {
     }
     gen.listenAddresses.set(label, listen[0] ?? { address: '127.0.0.1', port: 53 });
     const links: { name: string; handler: Handler }[] = [];
+    const classes = new Set<string>();
     for (const entry of blockConfig.plugins) {
       const plugin = this.#opts.registry.get(entry.name);
       if (!plugin) throw new ConfigError(entry.pos, entry.name, 'plugin is not registered', 'ERR_UNKNOWN_DIRECTIVE');
+      for (const c of plugin.classes ?? []) classes.add(c);
       const env = this.#envFor(entry.name, zones, config, gen, listen, [...listenKeys.keys()][0]!);
       let handler: Handler;
       try {
@@ -250,7 +268,7 @@ export class DnsServer implements SignalOwner {
       gen.instances.push({ name: entry.name, zones, handler });
     }
     this.logger.info(`${label} chain: ${links.filter((l) => l.handler.serve).map((l) => l.name).join(' -> ') || '(empty)'}`);
-    return { label, zones, chain: compose(links) };
+    return { label, zones, chain: compose(links), classes };
   }
 
   #envFor(name: string, zones: string[], config: Config, gen: Generation, listen: (Peer & { transport: Transport })[], listenKey: string): SetupEnv {
