@@ -3,6 +3,7 @@ import type { AnyPlugin } from '../core/plugin.js';
 import { EXECUTION_ORDER } from '../core/registry.js';
 import acl from './acl/index.js';
 import any from './any/index.js';
+import bufsize from './bufsize/index.js';
 import cache from './cache/index.js';
 import chaos from './chaos/index.js';
 import etcd from './etcd/index.js';
@@ -15,7 +16,9 @@ import local from './local/index.js';
 import log from './log/index.js';
 import health from './health/index.js';
 import loop from './loop/index.js';
+import metadata from './metadata/index.js';
 import minimal from './minimal/index.js';
+import nsid from './nsid/index.js';
 import prometheus from './prometheus/index.js';
 import ready from './ready/index.js';
 import reload from './reload/index.js';
@@ -24,6 +27,7 @@ const plugins: AnyPlugin[] = [
   // one line per built-in plugin, e.g.: hosts,
   acl,
   any,
+  bufsize,
   cache,
   chaos,
   forward,
@@ -36,7 +40,9 @@ const plugins: AnyPlugin[] = [
   log,
   health,
   loop,
+  metadata,
   minimal,
+  nsid,
   prometheus,
   ready,
   reload,

@@ -1,7 +1,7 @@
 // Adapted from CoreDNS plugin/acl/acl_test.go (TestACLServeDNS) and setup_test.go (TestSetup, TestNormalize),
 // plus the drop, the metrics and several acl directives through a real server.
 import { expect } from 'chai';
-import { ConfigError, createLogger, createRegistry, DnsServer, DropQuery, loadConfigText, makeReply, messageOf, Rcode, type Reply } from 'nodens';
+import { ConfigError, createLogger, createRegistry, DnsServer, DropQuery, EdeCode, extendedErrors, loadConfigText, replyEdnsOptions, makeReply, messageOf, Rcode, type Reply } from 'nodens';
 import { configErrorOf, makeRequest, queryServer, rawExchange, rr, startServer, stubNext } from 'nodens/testing';
 import { Acl, type AclEvents, type Rule } from './acl.js';
 import { compilePolicy, parseNet } from './policy.js';
@@ -90,6 +90,9 @@ describe('acl: handler (CoreDNS TestACLServeDNS)', () => {
       const m = messageOf(reply);
       const got: Want = next.calls === 1 ? 'NOERROR' : m.rcode === Rcode.REFUSED ? 'REFUSED' : m.rcode === Rcode.NOERROR && m.answer.length === 0 ? 'FILTERED' : 'NOERROR';
       expect(got).to.equal(c.want);
+      // CoreDNS's wantExtendedErrorCode: Blocked on REFUSED, Filtered on FILTERED, none when allowed.
+      const ede = extendedErrors(replyEdnsOptions(reply)).map((e) => e.infoCode);
+      expect(ede).to.deep.equal(got === 'REFUSED' ? [EdeCode.Blocked] : got === 'FILTERED' ? [EdeCode.Filtered] : []);
     });
   }
 });
@@ -238,11 +241,16 @@ describe('acl: over sockets', () => {
   });
   after(() => srv?.close());
 
-  it('dig: block is REFUSED, filter an empty NOERROR, allowed queries reach hosts', async () => {
-    expect(await srv.dig(['AAAA', 'example.org'])).to.match(/status: REFUSED/);
+  it('dig: block is REFUSED with EDE 15, filter an empty NOERROR with EDE 17, allowed queries reach hosts', async () => {
+    const blocked = await srv.dig(['AAAA', 'example.org']);
+    expect(blocked).to.match(/status: REFUSED/);
+    expect(blocked).to.match(/; EDE: 15 \(Blocked\)/);
     const filtered = await srv.dig(['TXT', 'example.org']);
     expect(filtered).to.match(/status: NOERROR/);
     expect(filtered).to.match(/ANSWER: 0,/);
+    expect(filtered).to.match(/; EDE: 17 \(Filtered\)/);
+    // A client without EDNS gets no OPT record, so no EDE.
+    expect(await srv.dig(['+noedns', 'AAAA', 'example.org'])).to.not.match(/EDE/);
     expect((await srv.dig(['+short', 'A', 'example.org'])).trim()).to.equal('10.0.0.1');
   });
 

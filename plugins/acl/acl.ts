@@ -1,6 +1,7 @@
 // The acl handler: the first rule whose zones hold the query name decides, by its first matching
-// policy: block (REFUSED), filter (empty NOERROR), drop (no reply), allow (on down the chain).
-import { DropQuery, fqdn, makeReply, matchZone, Rcode, type Next, type Reply, type Request } from 'nodens';
+// policy: block (REFUSED, EDE 15 Blocked), filter (empty NOERROR, EDE 17 Filtered), drop (no reply),
+// allow (on down the chain).
+import { DropQuery, EdeCode, fqdn, makeReply, matchZone, Rcode, withExtendedError, type Next, type Reply, type Request } from 'nodens';
 import { matchPolicies, sourceAddress, type Policy } from './policy.js';
 
 /** One `acl [ZONES...] { ... }` directive. */
@@ -53,7 +54,7 @@ export class Acl {
       if (!source) {
         this.events.badSource(req);
         this.events.blocked(req, fqdn(zone));
-        return makeReply(req.query, { rcode: Rcode.REFUSED });
+        return blockedReply(req);
       }
       switch (matchPolicies(rule.policies, req.qtype, source)) {
         case 'drop':
@@ -61,10 +62,10 @@ export class Acl {
           throw this.#drop;
         case 'block':
           this.events.blocked(req, fqdn(zone));
-          return makeReply(req.query, { rcode: Rcode.REFUSED });
+          return blockedReply(req);
         case 'filter':
           this.events.filtered(req, fqdn(zone));
-          return makeReply(req.query);
+          return withExtendedError(makeReply(req.query), EdeCode.Filtered);
         case 'allow':
           this.events.allowed(req);
           group.allowed?.add(req);
@@ -76,4 +77,9 @@ export class Acl {
     if (group.last) this.events.allowed(req);
     return next();
   }
+}
+
+/** REFUSED with Extended DNS Error 15 (Blocked), as CoreDNS's acl answers (the EDE reaches EDNS clients only). */
+function blockedReply(req: Request): Reply {
+  return withExtendedError(makeReply(req.query, { rcode: Rcode.REFUSED }), EdeCode.Blocked);
 }
