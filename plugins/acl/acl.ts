@@ -47,10 +47,11 @@ export class Acl {
   serve(req: Request, next: Next): Reply | Promise<Reply> {
     const group = (this.#group ??= this.groupOf());
     if (group.allowed?.has(req)) return next();
+    let source: ReturnType<typeof sourceAddress> | null = null; // null: not parsed yet
     for (const rule of this.rules) {
       const zone = matchZone(req.qname, rule.zones);
       if (zone === undefined) continue;
-      const source = sourceAddress(req.client.address);
+      if (source === null) source = sourceAddress(req.client.address);
       if (!source) {
         this.events.badSource(req);
         this.events.blocked(req, fqdn(zone));
