@@ -4,7 +4,7 @@ import { expect } from 'chai';
 import { ConfigError, createLogger, createRegistry, DnsServer, DropQuery, EdeCode, extendedErrors, loadConfigText, replyEdnsOptions, makeReply, messageOf, Rcode, type Reply } from 'nodens';
 import { configErrorOf, makeRequest, queryServer, rawExchange, rr, startServer, stubNext } from 'nodens/testing';
 import { Acl, type AclEvents, type Rule } from './acl.js';
-import { compilePolicy, parseNet } from './policy.js';
+import { compilePolicy } from './policy.js';
 import type { AclOptions } from './setup.js';
 
 /** The options of every acl directive in a block keyed by `zones` (the root when none). */
@@ -184,13 +184,6 @@ describe('acl: setup (CoreDNS TestSetup)', () => {
       expect(err.detail).to.match(c.message);
     });
   }
-
-  it('parseNet takes a CIDR or one address (CoreDNS normalize: /32, /128)', () => {
-    expect(parseNet('10.218.10.8/24')).to.deep.equal(['10.218.10.8', 24, 'ipv4']);
-    expect(parseNet('10.218.10.8')).to.deep.equal(['10.218.10.8', 32, 'ipv4']);
-    expect(parseNet('2001:0db8:85a3:0000:0000:8a2e:0370:7334')).to.deep.equal(['2001:0db8:85a3:0000:0000:8a2e:0370:7334', 128, 'ipv6']);
-    expect(parseNet('fe80::1%eth0')).to.equal(undefined);
-  });
 
   it('YAML options go through the same checks at setup, and their zones are normalised', async () => {
     const start = (acl: string) => DnsServer.start({

@@ -2,7 +2,8 @@
 // policy: block (REFUSED, EDE 15 Blocked), filter (empty NOERROR, EDE 17 Filtered), drop (no reply),
 // allow (on down the chain).
 import { DropQuery, EdeCode, fqdn, makeReply, matchZone, Rcode, withExtendedError, type Next, type Reply, type Request } from 'nodens';
-import { matchPolicies, sourceAddress, type Policy } from './policy.js';
+import { parseAddress, type Address } from './cidr.js';
+import { matchPolicies, type Policy } from './policy.js';
 
 /** One `acl [ZONES...] { ... }` directive. */
 export interface Rule {
@@ -36,6 +37,9 @@ export class Acl {
   /** One instance for all drops: a drop (often under a flood) should not capture a stack trace. */
   readonly #drop = new DropQuery('acl: query dropped');
   #group: AclGroup | undefined;
+  // The last client's parsed address: queries come in bursts from one client (a pod, a resolver).
+  #lastClient = '';
+  #lastSource: Address | undefined;
 
   constructor(
     private readonly rules: readonly Rule[],
@@ -44,14 +48,22 @@ export class Acl {
     private readonly groupOf: () => AclGroup = () => ALONE,
   ) {}
 
+  #source(address: string): Address | undefined {
+    if (address !== this.#lastClient) {
+      this.#lastSource = parseAddress(address);
+      this.#lastClient = address;
+    }
+    return this.#lastSource;
+  }
+
   serve(req: Request, next: Next): Reply | Promise<Reply> {
     const group = (this.#group ??= this.groupOf());
     if (group.allowed?.has(req)) return next();
-    let source: ReturnType<typeof sourceAddress> | null = null; // null: not parsed yet
+    let source: Address | undefined | null = null; // null: not parsed yet
     for (const rule of this.rules) {
       const zone = matchZone(req.qname, rule.zones);
       if (zone === undefined) continue;
-      if (source === null) source = sourceAddress(req.client.address);
+      if (source === null) source = this.#source(req.client.address);
       if (!source) {
         this.events.badSource(req);
         this.events.blocked(req, fqdn(zone));

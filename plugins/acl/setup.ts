@@ -4,7 +4,8 @@ import {
   errorAt, expectNoBlock, normalizeZone, zonesArg, type Directive, type Handler, type JsonSchema, type ParseContext, type Request, type SetupEnv, type Token,
 } from 'nodens';
 import { Acl, type AclEvents, type AclGroup } from './acl.js';
-import { compilePolicy, parseNet, requestTypeName, type Action, type PolicyOptions } from './policy.js';
+import { parseNet } from './cidr.js';
+import { compilePolicy, requestTypeName, type Action, type PolicyOptions } from './policy.js';
 
 const NAME = 'acl';
 const ACTIONS: readonly Action[] = ['allow', 'block', 'filter', 'drop'];
