@@ -47,6 +47,13 @@ describe('minimal: minimize', () => {
     expect(minimize(wire)).to.equal(wire);
   });
 
+  it('leaves a wire reply whose only additional record is its OPT (a forwarded answer) undecoded', () => {
+    const wire = new WireReply(encodeMessage({ ...reply(0, answer, [], []), edns: { udpSize: 1232, do: false, version: 0 } }));
+    expect(minimize(wire)).to.equal(wire);
+    const glued = new WireReply(encodeMessage(reply(0, answer, [], [extra[0]!])));
+    expect(texts(messageOf(minimize(glued)))).to.deep.equal([answer.map(rrText), [], []]);
+  });
+
   it('decodes and strips a wire reply with glue', () => {
     const out = minimize(new WireReply(encodeMessage(reply(0, answer, ns, extra))));
     expect(texts(messageOf(out))).to.deep.equal([answer.map(rrText), [], []]);
