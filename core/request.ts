@@ -184,6 +184,20 @@ function checkedName(raw: string): string {
   const name = trimDot(raw);
   if (name === '') return name;
   if (name.length > 253) throw new DnsError(Rcode.SERVFAIL, `derived request: name '${raw}' is longer than 253 characters`);
+  // Label lengths in one pass over the characters; a non-ASCII name is measured in UTF-8 bytes.
+  let start = 0;
+  for (let i = 0; i <= name.length; i++) {
+    const c = i === name.length ? 46 : name.charCodeAt(i);
+    if (c > 127) return checkedUnicodeName(raw, name);
+    if (c !== 46) continue;
+    const len = i - start;
+    if (len === 0 || len > 63) throw new DnsError(Rcode.SERVFAIL, `derived request: name '${raw}' has an empty or over-long label`);
+    start = i + 1;
+  }
+  return name;
+}
+
+function checkedUnicodeName(raw: string, name: string): string {
   for (const label of name.split('.')) {
     const len = Buffer.byteLength(label);
     if (len === 0 || len > 63) throw new DnsError(Rcode.SERVFAIL, `derived request: name '${raw}' has an empty or over-long label`);
@@ -192,6 +206,7 @@ function checkedName(raw: string): string {
 }
 
 function checkedType(raw: string): string {
+  if (raw === 'A' || raw === 'AAAA' || raw === 'SRV' || raw === 'CNAME' || raw === 'TXT' || raw === 'PTR') return raw;
   try {
     return typeName(typeCode(raw.toUpperCase()));
   } catch {

@@ -5,6 +5,7 @@ import { ConfigError } from './config/errors.js';
 import { DEFAULT_LIMITS, Listener, type ClientInfo, type ListenerLimits } from './listeners.js';
 import { createLogger, RateLimitedLog, type Logger } from './log.js';
 import { decodeMessage, fqdn, makeErrorReply, Rcode, WireError, type Message, type Reply } from './message.js';
+import { withExtendedError } from './edns.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { DnsError, DropQuery, type Handler, type Peer, type PluginInstance, type ServerControl, type SetupEnv, type Transport } from './plugin.js';
 import type { Registry } from './registry.js';
@@ -202,13 +203,17 @@ export class DnsServer implements SignalOwner {
     return undefined;
   }
 
-  #errorReply(req: QueryRequest, err: unknown): Message {
+  #errorReply(req: QueryRequest, err: unknown): Reply {
     // env.resolve() must return a reply: a drop there is a failed lookup, not a server error.
     if (err instanceof DropQuery) return makeErrorReply(req.query, Rcode.SERVFAIL);
-    if (err instanceof DnsError && err.rcode !== Rcode.SERVFAIL) return makeErrorReply(req.query, err.rcode);
-    if (!(err instanceof DnsError)) this.#panics.inc();
-    this.#logError(req, err);
-    return makeErrorReply(req.query, Rcode.SERVFAIL);
+    if (!(err instanceof DnsError)) {
+      this.#panics.inc();
+      this.#logError(req, err);
+      return makeErrorReply(req.query, Rcode.SERVFAIL);
+    }
+    if (err.rcode === Rcode.SERVFAIL) this.#logError(req, err);
+    const reply = makeErrorReply(req.query, err.rcode);
+    return err.extendedError ? withExtendedError(reply, err.extendedError.infoCode, err.extendedError.extraText) : reply;
   }
 
   #logError(req: QueryRequest, err: unknown): void {
