@@ -90,12 +90,13 @@ describe('metadata: over sockets', () => {
   });
   let srv: Awaited<ReturnType<typeof startServer>>;
   before(async () => {
-    srv = await startServer('example.org {\n  metadata\n  client-info\n  reader\n}\nexample.net {\n  client-info\n  reader\n}\n', { plugins: [clientInfo, reader] });
+    srv = await startServer('example.org {\n  metadata\n  log . "{name} {/client-info/address}"\n  client-info\n  reader\n}\nexample.net {\n  client-info\n  reader\n}\n', { plugins: [clientInfo, reader] });
   });
   after(() => srv?.close());
 
   it('a block with metadata collects the labels; one without does not', async () => {
     expect((await srv.dig(['+short', 'TXT', 'example.org'])).trim()).to.equal('"127.0.0.1"');
+    expect(srv.logs).to.include('[INFO] example.org. 127.0.0.1');
     expect((await srv.dig(['+short', 'TXT', 'example.net'])).trim()).to.equal('"none"');
   });
 });
