@@ -22,7 +22,8 @@ describe('zone-file records (what a template renders)', () => {
 
   // from coredns plugin/template/template_test.go: NonRRTemplate (a bare name) and templates that render garbage.
   const bad: [text: string, message: RegExp][] = [
-    ['test.example.', /not a record/],
+    ['test.example.', /no type/],
+    ['test.example. 60 IN', /no type/],
     ['', /empty record/],
     ['x.example. 60 IN A 10.95.12', /bad A address/],
     ['x.example. 60 IN A 300.1.1.1', /bad A address/],

@@ -85,7 +85,7 @@ export function parseRecord(text: string): ResourceRecord {
     else break;
   }
   const type = f[i]?.text.toUpperCase();
-  if (type === undefined) throw new RecordSyntaxError(`not a record: '${text.trim()}' has no type`);
+  if (type === undefined) throw new RecordSyntaxError('no type (want NAME [TTL] [CLASS] TYPE RDATA)');
   const rdata = f.slice(i + 1);
   const w = rdata.map((x) => x.text);
   const h = { name, ttl: ttl ?? DEFAULT_TTL, class: cls ?? 'IN' };
@@ -129,9 +129,6 @@ export function parseRecord(text: string): ResourceRecord {
       };
     }
     default:
-      if (ttl === undefined && cls === undefined && /^\S+$/.test(type) && rdata.length === 0) {
-        throw new RecordSyntaxError(`not a record: '${text.trim()}' (want NAME [TTL] [CLASS] TYPE RDATA)`);
-      }
       throw new RecordSyntaxError(`type ${type} is not supported (A AAAA CNAME NS PTR DNAME MX SRV TXT HINFO SOA are)`);
   }
 }
