@@ -14,6 +14,7 @@ import loop from './loop/index.js';
 import prometheus from './prometheus/index.js';
 import ready from './ready/index.js';
 import reload from './reload/index.js';
+import rewrite from './rewrite/index.js';
 import template from './template/index.js';
 
 const plugins: AnyPlugin[] = [
@@ -31,6 +32,7 @@ const plugins: AnyPlugin[] = [
   prometheus,
   ready,
   reload,
+  rewrite,
   template,
 ];
 

@@ -1,0 +1,77 @@
+// Maps a reply back after a rewrite (CoreDNS's ResponseReverter): the response rules run on every record of
+// the answer, authority and additional sections, last rule first; the question itself is restored by the core.
+import { fqdn, messageOf, type Message, type Reply, type ResourceRecord } from 'nodens';
+import { fromFqdn } from '../pkg/dns-name.js';
+import type { ResponseRule } from './rule.js';
+
+function mapName(name: string, map: (fqdn: string) => string): string {
+  const mapped = map(fqdn(name));
+  return mapped === fqdn(name) ? name : fromFqdn(mapped);
+}
+
+/** The record's value that names a domain (CNAME, DNAME, NS, PTR target, SRV target, MX exchange, SOA mname). */
+function mapValue(rr: ResourceRecord, map: (fqdn: string) => string): ResourceRecord {
+  switch (rr.type) {
+    case 'CNAME': case 'DNAME': case 'NS': case 'PTR': {
+      const data = mapName(rr.data, map);
+      return data === rr.data ? rr : { ...rr, data };
+    }
+    case 'SRV': {
+      const target = mapName(rr.data.target, map);
+      return target === rr.data.target ? rr : { ...rr, data: { ...rr.data, target } };
+    }
+    case 'MX': {
+      const exchange = mapName(rr.data.exchange, map);
+      return exchange === rr.data.exchange ? rr : { ...rr, data: { ...rr.data, exchange } };
+    }
+    case 'SOA': {
+      const mname = mapName(rr.data.mname, map);
+      return mname === rr.data.mname ? rr : { ...rr, data: { ...rr.data, mname } };
+    }
+    default:
+      return rr;
+  }
+}
+
+function mapRecord(rr: ResourceRecord, rules: readonly ResponseRule[]): ResourceRecord {
+  let out = rr;
+  for (let i = rules.length - 1; i >= 0; i--) {
+    const rule = rules[i]!;
+    switch (rule.kind) {
+      case 'name': {
+        const name = mapName(out.name, rule.map);
+        if (name !== out.name) out = { ...out, name };
+        break;
+      }
+      case 'value':
+        out = mapValue(out, rule.map);
+        break;
+      case 'ttl':
+        if (out.ttl < rule.min) out = { ...out, ttl: rule.min };
+        else if (out.ttl > rule.max) out = { ...out, ttl: rule.max };
+        break;
+      default:
+        break;
+    }
+  }
+  return out;
+}
+
+/** The reply with the response rules applied (a new message; the reply given is not changed). */
+export function mapReply(reply: Reply, rules: readonly ResponseRule[]): Message {
+  const m = messageOf(reply);
+  const map = (rrs: readonly ResourceRecord[]) => (rrs.length === 0 ? rrs : rrs.map((rr) => mapRecord(rr, rules)));
+  let rcode = m.rcode;
+  let edns = m.edns;
+  for (let i = rules.length - 1; i >= 0; i--) {
+    const rule = rules[i]!;
+    if (rule.kind === 'rcode' && rcode === rule.from) rcode = rule.to;
+    if (rule.kind === 'edns0' && edns?.options) {
+      // `revert`: the option this rule added leaves the reply; one it replaced gets its old value back.
+      const restore = rule.restore;
+      const options = restore ? edns.options.map((o) => (o.code === rule.code ? restore : o)) : edns.options.filter((o) => o.code !== rule.code);
+      edns = { ...edns, options };
+    }
+  }
+  return { ...m, rcode, answer: map(m.answer), authority: map(m.authority), additional: map(m.additional), ...(edns ? { edns } : {}) };
+}
