@@ -161,6 +161,10 @@ export class DnsServer implements SignalOwner {
 
   #send(req: QueryRequest, reply: Reply, target: Parameters<typeof finishReply>[1], error?: Error): Buffer {
     let out: Finished;
+    // A derived request lowered the EDNS buffer size (bufsize): the UDP answer must fit it too.
+    if (req.replyUdpSize !== undefined && req.client.transport === 'udp' && req.replyUdpSize < target.maxSize) {
+      target = { ...target, maxSize: req.replyUdpSize };
+    }
     try {
       out = finishReply(reply, target);
     } catch (err) {
