@@ -2,7 +2,7 @@
 // set replaces a matching option or adds one, append adds one only when none matches, replace changes only a
 // matching one, unset removes it. `revert` takes the change back out of the reply.
 import { isIPv4 } from 'node:net';
-import { typeCode } from 'nodens';
+import { isMetadataLabel, typeCode } from 'nodens';
 import { RuleError, type EdnsOption, type Mode, type ResponseRule, type Rule, type RuleQuery } from './rule.js';
 
 const NSID = 3;
@@ -53,8 +53,7 @@ function variableData(variable: string, q: RuleQuery): Uint8Array | undefined {
     case '{server_port}': return uint16(req.local.port);
     case '{protocol}': return Buffer.from(req.client.transport);
   }
-  const metadata = (req as { metadata?: { get(label: string): string | undefined } }).metadata;
-  const value = metadata?.get(variable.slice(1, -1));
+  const value = req.metadata.get(variable.slice(1, -1));
   return value ? Buffer.from(value) : undefined;
 }
 
@@ -133,7 +132,7 @@ export function edns0Rule(mode: Mode, words: readonly string[], base: number): R
   const code = parseCode(args[0]!, base + 2);
   const value = args[1]!;
   if (value.startsWith('{') && value.endsWith('}')) {
-    if (!VARIABLES.includes(value) && !/^\{[^/{}]+\/[^{}]+\}$/.test(value)) throw new RuleError(`unsupported variable name "${value}"`, base + 3);
+    if (!VARIABLES.includes(value) && !isMetadataLabel(value.slice(1, -1))) throw new RuleError(`unsupported variable name "${value}"`, base + 3);
     return {
       mode,
       rewrite: (q) => {

@@ -2,43 +2,30 @@
 // the last "plugin" (CoreDNS's msgPrinter) answers an A record for the question it was given, so a row can check
 // both what the rest of the chain saw and what the client gets back.
 import { expect } from 'chai';
-import { DnsError, fqdn, makeReply, messageOf, type Message, type Reply, type Request } from 'nodens';
+import { deriveRequest, DnsError, fqdn, makeReply, messageOf, type EdnsOption, type Message, type Next, type Reply, type Request } from 'nodens';
 import { makeRequest, rr, rrText } from 'nodens/testing';
 import { RewriteHandler } from './rewrite.js';
 import { compileRule } from './rules.js';
-import type { EdnsOption } from './rule.js';
 
-interface Changes { name?: string; type?: string; class?: string; ednsOptions?: readonly EdnsOption[] }
-type Derived = Request & { original?: Request; ednsOptions?: readonly EdnsOption[] };
 
 /** What the end of the chain saw. */
 interface Seen { name: string; type: string; class: string; ednsOptions: readonly EdnsOption[] }
 
-/** A derived request as the core makes one for next(changes) (same client and query; the question changed). */
-function derive(req: Derived, c: Changes): Derived {
-  return {
-    ...req, qname: c.name ?? req.qname, qtype: c.type ?? req.qtype, qclass: c.class ?? req.qclass,
-    ednsOptions: c.ednsOptions ?? req.ednsOptions ?? [], original: req.original ?? req,
-  };
-}
-
 /** CoreDNS's msgPrinter: an A record for the question asked, unless `answer` says what to answer. */
-function printer(seen: Seen[], answer?: (q: Derived) => Partial<Message>) {
-  return (req: Derived): Reply => {
-    seen.push({ name: fqdn(req.qname), type: req.qtype, class: req.qclass, ednsOptions: req.ednsOptions ?? [] });
+function printer(seen: Seen[], answer?: (q: Request) => Partial<Message>) {
+  return (req: Request): Reply => {
+    seen.push({ name: fqdn(req.qname), type: req.qtype, class: req.qclass, ednsOptions: req.ednsOptions });
     const fields = answer ? answer(req) : { answer: [rr`${fqdn(req.qname)} 5 IN A 10.0.0.1`] };
     return { ...makeReply(req.query, fields), ...(fields.edns ? { edns: fields.edns } : {}) };
   };
 }
 
-async function run(rules: readonly string[][], req: Derived, end: (req: Derived) => Reply): Promise<Message> {
+async function run(rules: readonly string[][], req: Request, end: (req: Request) => Reply): Promise<Message> {
   const handlers = rules.map((words) => new RewriteHandler(compileRule(words)));
-  const at = (i: number, r: Derived): Reply | Promise<Reply> =>
-    i < handlers.length ? handlers[i]!.serve(r, ((c?: Changes) => at(i + 1, c ? derive(r, c) : r)) as never) : end(r);
+  const at = (i: number, r: Request): Reply | Promise<Reply> =>
+    i < handlers.length ? handlers[i]!.serve(r, ((c) => at(i + 1, c ? deriveRequest(r, c) : r)) as Next) : end(r);
   return messageOf(await at(0, req));
 }
-
-const asClass = (req: Derived, qclass: string): Derived => ({ ...req, qclass });
 
 // from coredns plugin/rewrite/rewrite_test.go: TestRewrite (what the next plugin sees)
 describe('rewrite: the question the rest of the chain sees (CoreDNS rewrite_test.go TestRewrite)', () => {
@@ -78,7 +65,7 @@ describe('rewrite: the question the rest of the chain sees (CoreDNS rewrite_test
   for (const [from, fromT, fromC, to, toT, toC] of rows) {
     it(`${from} ${fromC} ${fromT} → ${to} ${toC} ${toT}`, async () => {
       const seen: Seen[] = [];
-      await run(rules, asClass(makeRequest(from, fromT), fromC), printer(seen));
+      await run(rules, makeRequest(from, fromT, { class: fromC }), printer(seen));
       expect(seen.map((s) => `${s.name} ${s.class} ${s.type}`)).to.deep.equal([`${to} ${toC} ${toT}`]);
     });
   }
@@ -238,7 +225,7 @@ describe('rewrite: edns0 rules', () => {
   for (const [args, before, after] of rows) {
     it(`edns0 ${args.join(' ')} on [${hex(before).join(' ')}] → [${after.join(' ')}]`, async () => {
       const seen: Seen[] = [];
-      const req = Object.assign(makeRequest('example.com', 'A', { clientAddress: '10.1.2.3', clientPort: 0xcf08 }), { ednsOptions: before });
+      const req = makeRequest('example.com', 'A', { clientAddress: '10.1.2.3', clientPort: 0xcf08, ednsOptions: before });
       await run([['edns0', ...args]], req, printer(seen));
       expect(hex(seen[0]!.ednsOptions)).to.deep.equal(after);
     });
@@ -252,7 +239,7 @@ describe('rewrite: edns0 rules', () => {
 
   it('revert: the option the rule set is taken back out of the reply', async () => {
     const reply = await run([['edns0', 'local', 'set', '0xffee', 'abcd', 'revert']], makeRequest('example.com', 'A'), printer([], (q) => ({
-      edns: { udpSize: 1232, do: false, version: 0, options: [...(q.ednsOptions ?? []), { code: 10, data: Uint8Array.of(1) }] },
+      edns: { udpSize: 1232, do: false, version: 0, options: [...q.ednsOptions, { code: 10, data: Uint8Array.of(1) }] },
     } as Partial<Message>)));
     expect(hex(reply.edns?.options ?? [])).to.deep.equal(['10:01']);
   });

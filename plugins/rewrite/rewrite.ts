@@ -1,20 +1,9 @@
 // The rewrite handler: one rule; when it applies, the rest of the chain sees the derived question (next(changes))
 // and the reply is mapped back by the rule's response rules.
-import { DnsError, fqdn, Rcode, type Next, type Reply, type Request } from 'nodens';
+import { DnsError, fqdn, Rcode, type EdnsOption, type Next, type Reply, type Request, type RequestChanges } from 'nodens';
 import { fromFqdn, nameProblem } from '../pkg/dns-name.js';
 import { mapReply } from './response.js';
-import type { EdnsOption, Rule, RuleQuery } from './rule.js';
-
-/** The derived-request changes next() takes (the plugin contract's RequestChanges). */
-interface RequestChanges {
-  name?: string;
-  type?: string;
-  class?: string;
-  ednsOptions?: readonly EdnsOption[];
-}
-type NextWithChanges = (changes?: RequestChanges) => Reply | Promise<Reply>;
-
-const NO_OPTIONS: readonly EdnsOption[] = [];
+import type { Rule, RuleQuery } from './rule.js';
 
 /**
  * Queries a `stop` rule has rewritten, keyed by the client's request: CoreDNS's rules of one block form one list,
@@ -22,23 +11,19 @@ const NO_OPTIONS: readonly EdnsOption[] = [];
  */
 const stopped = new WeakSet<object>();
 
-function clientRequest(req: Request): object {
-  return (req as { original?: Request }).original ?? req;
-}
-
 export class RewriteHandler {
   constructor(private readonly rule: Rule) {}
 
   serve(req: Request, next: Next): Reply | Promise<Reply> {
-    if (stopped.has(clientRequest(req))) return next();
+    if (stopped.has(req.original)) return next();
     const query: RuleQuery = {
       name: fqdn(req.qname), type: req.qtype, class: req.qclass,
-      ednsOptions: (req as { ednsOptions?: readonly EdnsOption[] }).ednsOptions ?? NO_OPTIONS, req,
+      ednsOptions: req.ednsOptions, req,
     };
     const r = this.rule.rewrite(query);
     if (r === undefined) return next();
-    if (this.rule.mode === 'stop') stopped.add(clientRequest(req));
-    const changes: RequestChanges = {};
+    if (this.rule.mode === 'stop') stopped.add(req.original);
+    const changes: { -readonly [K in keyof RequestChanges]: RequestChanges[K] } = {};
     if (r.name !== undefined) {
       const name = fromFqdn(r.name);
       const problem = nameProblem(name);
@@ -49,7 +34,7 @@ export class RewriteHandler {
     if (r.type !== undefined) changes.type = r.type;
     if (r.class !== undefined) changes.class = r.class;
     if (r.ednsOptions !== undefined) changes.ednsOptions = r.ednsOptions;
-    const reply = (next as NextWithChanges)(changes);
+    const reply = next(changes);
     const rules = r.response;
     if (rules.length === 0) return reply;
     return reply instanceof Promise ? reply.then((x) => mapReply(x, rules)) : mapReply(reply, rules);

@@ -1,13 +1,10 @@
 // What a rewrite rule is: it reads the question (and EDNS options) a query has so far and says what to change,
 // and which response rules map the reply back. One `rewrite` directive is one rule.
-import type { Request } from 'nodens';
+import type { EdnsOption, Request } from 'nodens';
+
+export type { EdnsOption };
 
 export type Mode = 'stop' | 'continue';
-
-export interface EdnsOption {
-  readonly code: number;
-  readonly data: Uint8Array;
-}
 
 /** The query as a rule sees it: names fully qualified and lower-cased, as CoreDNS's state.Name(). */
 export interface RuleQuery {

@@ -21,6 +21,8 @@ function example(heading: string, n = 0): string {
 
 export interface DigAnswer {
   status: string;
+  /** `EDE: 21 (Not Supported): (text)` lines of the OPT pseudo-section. */
+  ede: string[];
   flags: string[];
   answer: string[];
   authority: string[];
@@ -35,7 +37,8 @@ export function parseDig(out: string): DigAnswer {
     const m = new RegExp(`;; ${name} SECTION:\\n([\\s\\S]*?)(?:\\n\\n|$)`).exec(out);
     return m ? m[1]!.split('\n').filter((l) => l && !l.startsWith(';')).map((l) => l.replace(/\s+/g, ' ').trim()) : [];
   };
-  return { status, flags, answer: section('ANSWER'), authority: section('AUTHORITY'), additional: section('ADDITIONAL') };
+  const ede = [...out.matchAll(/^; EDE: (.*)$/gm)].map((m) => m[1]!);
+  return { status, ede, flags, answer: section('ANSWER'), authority: section('AUTHORITY'), additional: section('ADDITIONAL') };
 }
 
 interface Row {
@@ -44,6 +47,7 @@ interface Row {
   readonly answer?: readonly string[];
   readonly authority?: readonly string[];
   readonly additional?: readonly string[];
+  readonly ede?: readonly string[];
 }
 
 const EXAMPLES: { heading: string; n?: number; rows: Row[] }[] = [
@@ -53,7 +57,10 @@ const EXAMPLES: { heading: string; n?: number; rows: Row[] }[] = [
   },
   {
     heading: 'Resolve .invalid as NXDOMAIN',
-    rows: [{ dig: ['foo.invalid', 'A'], status: 'NXDOMAIN', authority: ['invalid. 60 IN SOA ns.invalid. hostmaster.invalid. 1 60 60 60 60'] }],
+    rows: [{
+      dig: ['foo.invalid', 'A'], status: 'NXDOMAIN', authority: ['invalid. 60 IN SOA ns.invalid. hostmaster.invalid. 1 60 60 60 60'],
+      ede: ['21 (Not Supported): (Blocked according to RFC2606)'],
+    }],
   },
   {
     heading: 'Block invalid search domain completions',
@@ -136,6 +143,7 @@ describe('template: CoreDNS README examples over dig', function () {
           expect(got.authority).to.deep.equal(row.authority ?? []);
           // dig's additional section holds the OPT pseudo-record as a comment; only records remain here.
           expect(got.additional).to.deep.equal(row.additional ?? []);
+          expect(got.ede).to.deep.equal(row.ede ?? []);
         });
       }
     });

@@ -1,6 +1,6 @@
 // The handler in process, with CoreDNS's own test tables adapted.
 import { expect } from 'chai';
-import { createRegistry, loadConfigText, makeReply, messageOf, Rcode, type Metrics, type Reply, type Request } from 'nodens';
+import { createRegistry, extendedErrors, loadConfigText, makeReply, messageOf, Rcode, type Metrics, type Reply, type Request } from 'nodens';
 import { makeRequest, rr, rrText } from 'nodens/testing';
 import { compileOptions, type TemplateOptions } from './setup.js';
 import { TemplateHandler, type TemplateDeps } from './template.js';
@@ -173,6 +173,26 @@ describe('template handler: several templates in one block (CoreDNS TestMultiSec
       if (row.answer) expect(reply.answer.map(rrText)).to.deep.equal(row.answer);
     });
   }
+});
+
+// from coredns plugin/template/template_test.go: TestHandler, "EDNS error"
+describe('template handler: ederror', () => {
+  it('adds the RFC 8914 Extended DNS Error to the reply', async () => {
+    const [handler] = handlersOf('template ANY ANY {\n rcode NXDOMAIN\n authority "invalid. 60 {{ .Class }} SOA ns.invalid. hostmaster.invalid. (1 60 60 60 60)"\n ederror 21 "Blocked due to RFC2606"\n}');
+    const reply = messageOf(await handler!.serve(makeRequest('test.invalid', 'A', { do: true }), () => Promise.reject(new Error('not next'))));
+    expect(reply.rcode).to.equal(Rcode.NXDOMAIN);
+    expect(extendedErrors(reply.edns?.options)).to.deep.equal([{ infoCode: 21, extraText: 'Blocked due to RFC2606' }]);
+  });
+});
+
+describe('template handler: .Meta reads the request\'s metadata', () => {
+  it('a label another plugin published, computed lazily; a missing one renders empty', async () => {
+    const [handler] = handlersOf('template IN TXT {\n answer "{{ .Name }} 60 IN TXT \\"ns={{ .Meta \\"kubernetes/client-namespace\\" }}\\" \\"x={{ .Meta \\"no/such\\" }}\\""\n}');
+    const req = makeRequest('a.example', 'TXT');
+    req.metadata.set('kubernetes/client-namespace', () => 'default');
+    const reply = messageOf(await handler!.serve(req, () => Promise.reject(new Error('not next'))));
+    expect(reply.answer.map(rrText)).to.deep.equal(['a.example. 60 IN TXT "ns=default" "x="']);
+  });
 });
 
 describe('template handler: upstream CNAME targets and metrics', () => {

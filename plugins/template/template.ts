@@ -1,6 +1,6 @@
 // The template handler: match zone, class, type and regex; render the records; chase CNAME targets.
 import {
-  DnsError, fallsThrough, fqdn, makeQuery, makeReply, matchZone, messageOf, Rcode, typeCode,
+  DnsError, fallsThrough, fqdn, makeQuery, makeReply, matchZone, messageOf, Rcode, typeCode, withExtendedError,
   type Fallthrough, type Message, type Metrics, type Next, type Reply, type Request, type ResourceRecord,
 } from 'nodens';
 import type { NameRegex } from '../pkg/name-regex.js';
@@ -35,7 +35,6 @@ export interface TemplateDeps {
 type Section = 'answer' | 'additional' | 'authority';
 
 const CLASS_CODES: Record<string, number> = { IN: 1, CH: 3, CS: 2, HS: 4, NONE: 254, ANY: 255 };
-const noMeta = (): string => '';
 
 export class TemplateHandler {
   readonly #t: Template;
@@ -79,13 +78,12 @@ export class TemplateHandler {
     }
     const cls = req.qclass !== 'ANY' ? req.qclass : t.qclass;
     const q = req.query.question[0]!;
-    const metadata = (req as { metadata?: { get(label: string): string | undefined } }).metadata;
     return {
       Zone: zone, Name: name, Regex: regex.source, Class: cls, Type: req.qtype !== 'ANY' ? req.qtype : t.qtype,
       Match: match, Group: group,
       Question: { Name: fqdn(q.name), Qtype: typeCode(q.type), Qclass: CLASS_CODES[q.class] ?? 0 },
       Remote: req.client.address,
-      Meta: metadata ? (label) => metadata.get(label) ?? '' : noMeta,
+      Meta: (label) => req.metadata.get(label) ?? '',
     };
   }
 
@@ -96,7 +94,9 @@ export class TemplateHandler {
     const answer = t.answer.map((x) => this.#record(req, 'answer', x, data));
     const additional = t.additional.map((x) => this.#record(req, 'additional', x, data));
     const authority = t.authority.map((x) => this.#record(req, 'authority', x, data));
-    const reply = makeReply(req.query, { aa: true, rcode: t.rcode, answer, additional, authority });
+    let reply: Message = makeReply(req.query, { aa: true, rcode: t.rcode, answer, additional, authority });
+    // `ederror`: an RFC 8914 Extended DNS Error (sent to clients that sent EDNS).
+    if (t.ederror) reply = withExtendedError(reply, t.ederror.code, t.ederror.reason) as Message;
     if (req.qtype !== 'A' && req.qtype !== 'AAAA') return reply;
     const cnames = answer.filter((r) => r.type === 'CNAME');
     return cnames.length === 0 ? reply : this.#chase(req, reply, cnames);
