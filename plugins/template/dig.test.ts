@@ -5,6 +5,7 @@ import { expect } from 'chai';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { startServer, type TestServer } from 'nodens/testing';
+import { parseDig } from '../../test/fixtures/dig-output.js';
 import { fencedBlocks } from '../../test/fixtures/markdown.js';
 
 const README = readFileSync(path.join(import.meta.dirname, 'README.md'), 'utf8');
@@ -17,28 +18,6 @@ function example(heading: string, n = 0): string {
   const end = README.indexOf('\n### ', at + 4);
   const blocks = fencedBlocks(README.slice(at, end < 0 ? undefined : end)).filter((b) => b.info === 'corefile');
   return blocks[n]!.body.replace(/forward \. 8\.8\.8\.8/, UPSTREAM);
-}
-
-export interface DigAnswer {
-  status: string;
-  /** `EDE: 21 (Not Supported): (text)` lines of the OPT pseudo-section. */
-  ede: string[];
-  flags: string[];
-  answer: string[];
-  authority: string[];
-  additional: string[];
-}
-
-/** dig's default output, its sections as record lines with single spaces. */
-export function parseDig(out: string): DigAnswer {
-  const status = /status: (\w+)/.exec(out)?.[1] ?? 'NONE';
-  const flags = (/;; flags: ([^;]*);/.exec(out)?.[1] ?? '').trim().split(/\s+/);
-  const section = (name: string): string[] => {
-    const m = new RegExp(`;; ${name} SECTION:\\n([\\s\\S]*?)(?:\\n\\n|$)`).exec(out);
-    return m ? m[1]!.split('\n').filter((l) => l && !l.startsWith(';')).map((l) => l.replace(/\s+/g, ' ').trim()) : [];
-  };
-  const ede = [...out.matchAll(/^; EDE: (.*)$/gm)].map((m) => m[1]!);
-  return { status, ede, flags, answer: section('ANSWER'), authority: section('AUTHORITY'), additional: section('ADDITIONAL') };
 }
 
 interface Row {
