@@ -184,6 +184,21 @@ function checkedName(raw: string): string {
   const name = trimDot(raw);
   if (name === '') return name;
   if (name.length > 253) throw new DnsError(Rcode.SERVFAIL, `derived request: name '${raw}' is longer than 253 characters`);
+  // Label lengths by character code (a rewrite derives a request per query: no split, no encoding for ASCII).
+  let label = 0;
+  for (let i = 0; i < name.length; i++) {
+    const c = name.charCodeAt(i);
+    if (c > 127) return checkedUtf8Name(name, raw);
+    if (c !== 46) label++;
+    else if (label === 0) break;
+    else label = 0;
+    if (label > 63) break;
+  }
+  if (label === 0 || label > 63) throw new DnsError(Rcode.SERVFAIL, `derived request: name '${raw}' has an empty or over-long label`);
+  return name;
+}
+
+function checkedUtf8Name(name: string, raw: string): string {
   for (const label of name.split('.')) {
     const len = Buffer.byteLength(label);
     if (len === 0 || len > 63) throw new DnsError(Rcode.SERVFAIL, `derived request: name '${raw}' has an empty or over-long label`);
