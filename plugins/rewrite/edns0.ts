@@ -2,8 +2,8 @@
 // set replaces a matching option or adds one, append adds one only when none matches, replace changes only a
 // matching one, unset removes it. `revert` takes the change back out of the reply.
 import { isIPv4 } from 'node:net';
-import { isMetadataLabel, typeCode } from 'nodens';
-import { RuleError, type EdnsOption, type Mode, type ResponseRule, type Rule, type RuleQuery } from './rule.js';
+import { fqdn, isMetadataLabel, typeCode, type Request } from 'nodens';
+import { RuleError, type EdnsOption, type Mode, type ResponseRule, type Rule } from './rule.js';
 
 const NSID = 3;
 const SUBNET = 8;
@@ -42,11 +42,10 @@ function ipBytes(address: string): Uint8Array {
 }
 
 /** The value of a `{variable}` for this query (CoreDNS's ruleData); undefined when there is none. */
-function variableData(variable: string, q: RuleQuery): Uint8Array | undefined {
-  const { req } = q;
+function variableData(variable: string, qname: string, req: Request): Uint8Array | undefined {
   switch (variable) {
-    case '{qname}': return Buffer.from(q.name);
-    case '{qtype}': return uint16(typeCode(q.type));
+    case '{qname}': return Buffer.from(fqdn(qname));
+    case '{qtype}': return uint16(typeCode(req.qtype));
     case '{client_ip}': return ipBytes(req.client.address);
     case '{server_ip}': return ipBytes(req.local.address);
     case '{client_port}': return uint16(req.client.port);
@@ -106,13 +105,13 @@ export function edns0Rule(mode: Mode, words: readonly string[], base: number): R
     const code = kind === 'local' ? parseCode(args[0]!, base + 2) : kind === 'nsid' ? NSID : SUBNET;
     return {
       mode,
-      rewrite: (q) => ({ ednsOptions: q.ednsOptions.filter((o) => o.code !== code), response: [] }),
+      rewrite: (_name, req) => ({ ednsOptions: req.ednsOptions.filter((o) => o.code !== code), response: [] }),
     };
   }
 
   if (kind === 'nsid') {
     want(0, 'takes no arguments (but revert)');
-    return { mode, rewrite: (q) => done(applyOption(q.ednsOptions, action, NSID, new Uint8Array(0), revert)) };
+    return { mode, rewrite: (_name, req) => done(applyOption(req.ednsOptions, action, NSID, new Uint8Array(0), revert)) };
   }
   if (kind === 'subnet') {
     want(2, 'takes two arguments: the IPv4 and IPv6 prefix lengths');
@@ -122,9 +121,9 @@ export function edns0Rule(mode: Mode, words: readonly string[], base: number): R
     if (!/^\d+$/.test(args[1]!) || v6 > 128) throw new RuleError(`invalid IPv6 bit mask length ${args[1]}`, base + 3);
     return {
       mode,
-      rewrite: (q) => {
-        const data = subnetData(q.req.client.address, q.req.client.family, v4, v6);
-        return done(applyOption(q.ednsOptions, action, SUBNET, data, revert));
+      rewrite: (_name, req) => {
+        const data = subnetData(req.client.address, req.client.family, v4, v6);
+        return done(applyOption(req.ednsOptions, action, SUBNET, data, revert));
       },
     };
   }
@@ -135,9 +134,9 @@ export function edns0Rule(mode: Mode, words: readonly string[], base: number): R
     if (!VARIABLES.includes(value) && !isMetadataLabel(value.slice(1, -1))) throw new RuleError(`unsupported variable name "${value}"`, base + 3);
     return {
       mode,
-      rewrite: (q) => {
-        const data = variableData(value, q);
-        return data === undefined ? undefined : done(applyOption(q.ednsOptions, action, code, data, revert));
+      rewrite: (name, req) => {
+        const data = variableData(value, name, req);
+        return data === undefined ? undefined : done(applyOption(req.ednsOptions, action, code, data, revert));
       },
     };
   }
@@ -148,7 +147,7 @@ export function edns0Rule(mode: Mode, words: readonly string[], base: number): R
   } else {
     data = Buffer.from(value);
   }
-  return { mode, rewrite: (q) => done(applyOption(q.ednsOptions, action, code, data, revert)) };
+  return { mode, rewrite: (_name, req) => done(applyOption(req.ednsOptions, action, code, data, revert)) };
 }
 
 function done(r: { options: EdnsOption[]; response: ResponseRule[] } | undefined) {

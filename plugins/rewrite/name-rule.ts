@@ -1,9 +1,10 @@
 // `rewrite name [exact|prefix|suffix|substring|regex] FROM TO [answer auto|name FROM TO|value FROM TO]...`,
 // as CoreDNS's plugin/rewrite/name.go: names are matched fully qualified and lower-cased, FROM and TO are
 // normalised the same way (a regex FROM excepted), and `{N}` in a regex TO is the N-th group.
+import { fqdn } from 'nodens';
 import { NameRegex } from '../pkg/name-regex.js';
 import { fromFqdn, nameProblem } from '../pkg/dns-name.js';
-import { normalize, RuleError, type MatchType, type Mode, type ResponseRule, type Rule, type RuleQuery, type Rewritten } from './rule.js';
+import { normalize, RuleError, type MatchType, type Mode, type ResponseRule, type Rule, type Rewritten } from './rule.js';
 
 type StringRewriter = (src: string) => string;
 
@@ -92,7 +93,7 @@ function parseAnswers(words: readonly string[], base: number): { auto: boolean; 
         const from = words[i]!;
         const to = normalize(words[i + 1]!);
         const pattern = regexFor(from, to, base + i, base + i + 1);
-        rules.push({ kind: last, map: regexRewriter(pattern, to) });
+        rules.push({ kind: last, map: regexRewriter(pattern, to), bare: false });
         if (last === 'name') nameRules++;
         i += 2;
         break;
@@ -135,35 +136,60 @@ export function nameRule(mode: Mode, words: readonly string[], base: number): Ru
   }
   const pattern = match === 'regex' ? regexFor(from, to, base + 1, toArg) : undefined;
 
-  // The reply mapping each match makes: a suffix rule maps back statically; the others remap the new name.
+  // FROM and TO are fully qualified; exact and suffix rules compare and build names without the final dot,
+  // which is the same test (both end in one) without copying the query name.
+  const fromBare = bare(from);
+  const toBare = bare(to);
+  // What a match maps back: a suffix rule statically (TO back to FROM); the others remap the new name.
   const suffixBack: ResponseRule[] = match === 'suffix' && auto
     ? (() => {
-        const back = suffixRewriter(to, from);
-        return [{ kind: 'name', map: back }, { kind: 'value', map: back }, ...answers];
+        const back = suffixRewriter(toBare, fromBare);
+        return [{ kind: 'name', map: back, bare: true }, { kind: 'value', map: back, bare: true }, ...answers];
       })()
     : answers;
-  const done = (q: RuleQuery, name: string): Rewritten => {
+  /** `qname` and `name` without the final dot. */
+  const done = (qname: string, name: string): Rewritten => {
     if (!auto || match === 'suffix') return { name, response: suffixBack };
-    const back = remapRewriter(name, q.name);
-    return { name, response: [{ kind: 'name', map: back }, { kind: 'value', map: back }, ...answers] };
+    const back = remapRewriter(name, qname);
+    return { name, response: [{ kind: 'name', map: back, bare: true }, { kind: 'value', map: back, bare: true }, ...answers] };
   };
 
   switch (match) {
     case 'exact':
-      return { mode, rewrite: (q) => (q.name === from ? done(q, to) : undefined) };
-    case 'prefix':
-      return { mode, rewrite: (q) => (q.name.startsWith(from) ? done(q, to + q.name.slice(from.length)) : undefined) };
+      return { mode, rewrite: (qname) => (qname === fromBare ? done(qname, toBare) : undefined) };
     case 'suffix':
-      return { mode, rewrite: (q) => (q.name.endsWith(from) ? done(q, q.name.slice(0, q.name.length - from.length) + to) : undefined) };
+      return {
+        mode,
+        rewrite: (qname) => (qname.endsWith(fromBare) ? done(qname, qname.slice(0, qname.length - fromBare.length) + toBare) : undefined),
+      };
+    case 'prefix':
+      return {
+        mode,
+        rewrite: (qname) => {
+          const name = fqdn(qname);
+          return name.startsWith(from) ? done(qname, bare(to + name.slice(from.length))) : undefined;
+        },
+      };
     case 'substring':
-      return { mode, rewrite: (q) => (q.name.includes(from) ? done(q, q.name.replaceAll(from, to)) : undefined) };
+      return {
+        mode,
+        rewrite: (qname) => {
+          const name = fqdn(qname);
+          return name.includes(from) ? done(qname, bare(name.replaceAll(from, to))) : undefined;
+        },
+      };
     case 'regex':
       return {
         mode,
-        rewrite: (q) => {
-          const groups = pattern!.exec(q.name);
-          return groups === undefined ? undefined : done(q, substitute(to, groups));
+        rewrite: (qname) => {
+          const groups = pattern!.exec(fqdn(qname));
+          return groups === undefined ? undefined : done(qname, bare(substitute(to, groups)));
         },
       };
   }
+}
+
+/** A fully qualified name without its final dot (the root is ''). */
+function bare(name: string): string {
+  return name.endsWith('.') ? name.slice(0, -1) : name;
 }

@@ -4,13 +4,15 @@ import { fqdn, messageOf, type Message, type Reply, type ResourceRecord } from '
 import { fromFqdn } from '../pkg/dns-name.js';
 import type { ResponseRule } from './rule.js';
 
-function mapName(name: string, map: (fqdn: string) => string): string {
-  const mapped = map(fqdn(name));
-  return mapped === fqdn(name) ? name : fromFqdn(mapped);
+function mapName(name: string, rule: { readonly map: (name: string) => string; readonly bare: boolean }): string {
+  if (rule.bare) return rule.map(name);
+  const full = fqdn(name);
+  const mapped = rule.map(full);
+  return mapped === full ? name : fromFqdn(mapped);
 }
 
 /** The record's value that names a domain (CNAME, DNAME, NS, PTR target, SRV target, MX exchange, SOA mname). */
-function mapValue(rr: ResourceRecord, map: (fqdn: string) => string): ResourceRecord {
+function mapValue(rr: ResourceRecord, map: { readonly map: (name: string) => string; readonly bare: boolean }): ResourceRecord {
   switch (rr.type) {
     case 'CNAME': case 'DNAME': case 'NS': case 'PTR': {
       const data = mapName(rr.data, map);
@@ -39,12 +41,12 @@ function mapRecord(rr: ResourceRecord, rules: readonly ResponseRule[]): Resource
     const rule = rules[i]!;
     switch (rule.kind) {
       case 'name': {
-        const name = mapName(out.name, rule.map);
+        const name = mapName(out.name, rule);
         if (name !== out.name) out = { ...out, name };
         break;
       }
       case 'value':
-        out = mapValue(out, rule.map);
+        out = mapValue(out, rule);
         break;
       case 'ttl':
         if (out.ttl < rule.min) out = { ...out, ttl: rule.min };

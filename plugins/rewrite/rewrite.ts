@@ -1,40 +1,38 @@
 // The rewrite handler: one rule; when it applies, the rest of the chain sees the derived question (next(changes))
 // and the reply is mapped back by the rule's response rules.
-import { DnsError, fqdn, Rcode, type EdnsOption, type Next, type Reply, type Request, type RequestChanges } from 'nodens';
-import { fromFqdn, nameProblem } from '../pkg/dns-name.js';
+import { DnsError, fqdn, Rcode, type Next, type Reply, type Request } from 'nodens';
+import { nameProblem } from '../pkg/dns-name.js';
 import { mapReply } from './response.js';
-import type { Rule, RuleQuery } from './rule.js';
+import type { Rule } from './rule.js';
 
 /**
- * Queries a `stop` rule has rewritten, keyed by the client's request: CoreDNS's rules of one block form one list,
- * and a `stop` rule that applied ends it, so the later `rewrite` handlers of the chain let the query pass.
+ * The client request whose rewrites a `stop` rule ended. CoreDNS's rules of one block form one list, and a `stop`
+ * rule that applied ends it. The block's rewrite handlers sit next to each other in the chain, and next() runs the
+ * following ones synchronously, so a variable set just around that call says it to them without a per-query
+ * allocation (a WeakSet entry cost more than the whole rewrite).
  */
-const stopped = new WeakSet<object>();
+let stoppedFor: Request | undefined;
 
 export class RewriteHandler {
   constructor(private readonly rule: Rule) {}
 
   serve(req: Request, next: Next): Reply | Promise<Reply> {
-    if (stopped.has(req.original)) return next();
-    const query: RuleQuery = {
-      name: fqdn(req.qname), type: req.qtype, class: req.qclass,
-      ednsOptions: req.ednsOptions, req,
-    };
-    const r = this.rule.rewrite(query);
+    if (stoppedFor !== undefined && stoppedFor === req.original) return next();
+    const r = this.rule.rewrite(req.qname, req);
     if (r === undefined) return next();
-    if (this.rule.mode === 'stop') stopped.add(req.original);
-    const changes: { -readonly [K in keyof RequestChanges]: RequestChanges[K] } = {};
-    if (r.name !== undefined) {
-      const name = fromFqdn(r.name);
+    const name = r.name;
+    if (name !== undefined) {
       const problem = nameProblem(name);
       // A regex group can make a name that no static check could refuse (a label of 70 characters).
-      if (problem) throw new DnsError(Rcode.SERVFAIL, `invalid name after rewrite: ${r.name}: ${problem}`);
-      changes.name = name;
+      if (problem) throw new DnsError(Rcode.SERVFAIL, `invalid name after rewrite: ${fqdn(name)}: ${problem}`);
     }
-    if (r.type !== undefined) changes.type = r.type;
-    if (r.class !== undefined) changes.class = r.class;
-    if (r.ednsOptions !== undefined) changes.ednsOptions = r.ednsOptions;
-    const reply = next(changes);
+    let reply: Reply | Promise<Reply>;
+    if (this.rule.mode === 'stop') stoppedFor = req.original;
+    try {
+      reply = next({ name, type: r.type, class: r.class, ednsOptions: r.ednsOptions });
+    } finally {
+      stoppedFor = undefined;
+    }
     const rules = r.response;
     if (rules.length === 0) return reply;
     return reply instanceof Promise ? reply.then((x) => mapReply(x, rules)) : mapReply(reply, rules);

@@ -6,17 +6,9 @@ export type { EdnsOption };
 
 export type Mode = 'stop' | 'continue';
 
-/** The query as a rule sees it: names fully qualified and lower-cased, as CoreDNS's state.Name(). */
-export interface RuleQuery {
-  readonly name: string;
-  readonly type: string;
-  readonly class: string;
-  readonly ednsOptions: readonly EdnsOption[];
-  readonly req: Request;
-}
-
-/** What a matched rule changes (fully qualified names), and how the reply is mapped back. */
+/** What a matched rule changes, and how the reply is mapped back. */
 export interface Rewritten {
+  /** The new name as nodens keeps names: lower-cased, without the trailing dot. */
   name?: string;
   type?: string;
   class?: string;
@@ -24,17 +16,24 @@ export interface Rewritten {
   readonly response: readonly ResponseRule[];
 }
 
-/** Maps a reply: record names, record values (CNAME, SRV, MX...), TTLs, the rcode, EDNS options. */
+/**
+ * Maps a reply: record names, record values (CNAME, SRV, MX...), TTLs, the rcode, EDNS options. A name map takes
+ * names fully qualified (`a.b.`, as a regex written for CoreDNS expects them), or as nodens keeps them (`a.b`)
+ * when `bare` is set, which saves two string copies per record on the common rules.
+ */
 export type ResponseRule =
-  | { readonly kind: 'name' | 'value'; readonly map: (fqdn: string) => string }
+  | { readonly kind: 'name' | 'value'; readonly map: (name: string) => string; readonly bare: boolean }
   | { readonly kind: 'ttl'; readonly min: number; readonly max: number }
   | { readonly kind: 'rcode'; readonly from: number; readonly to: number }
   | { readonly kind: 'edns0'; readonly code: number; readonly restore: EdnsOption | undefined };
 
 export interface Rule {
   readonly mode: Mode;
-  /** undefined: the rule does not apply to this query. */
-  rewrite(q: RuleQuery): Rewritten | undefined;
+  /**
+   * What the rule changes for this query, or undefined when it does not apply. `qname` is the question's name
+   * as nodens keeps it (lower-cased, no trailing dot); rules match it fully qualified, as CoreDNS's state.Name().
+   */
+  rewrite(qname: string, req: Request): Rewritten | undefined;
 }
 
 /** A rule's argument that is wrong: `arg` is its index among the rule's words (for the config position). */

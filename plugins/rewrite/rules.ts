@@ -1,6 +1,6 @@
 // A rewrite directive's words → its rule (CoreDNS's newRule): `[continue|stop] FIELD ARGS...`, and the small
 // rules (type, class, ttl, rcode). Name and EDNS0 rules have files of their own.
-import { typeCode } from 'nodens';
+import { fqdn, typeCode } from 'nodens';
 import { NameRegex } from '../pkg/name-regex.js';
 import { edns0Rule } from './edns0.js';
 import { nameRule } from './name-rule.js';
@@ -61,7 +61,7 @@ function typeRule(mode: Mode, [from, to]: readonly string[], base: number): Rule
   };
   check(f, base);
   check(t, base + 1);
-  return { mode, rewrite: (q) => (q.type === f ? { type: t, response: [] } : undefined) };
+  return { mode, rewrite: (_name, req) => (req.qtype === f ? { type: t, response: [] } : undefined) };
 }
 
 function classRule(mode: Mode, [from, to]: readonly string[], base: number): Rule {
@@ -69,7 +69,7 @@ function classRule(mode: Mode, [from, to]: readonly string[], base: number): Rul
   const t = to!.toUpperCase();
   if (!CLASSES.includes(f)) throw new RuleError(`invalid class "${from}"`, base);
   if (!CLASSES.includes(t)) throw new RuleError(`invalid class "${to}"`, base + 1);
-  return { mode, rewrite: (q) => (q.class === f ? { class: t, response: [] } : undefined) };
+  return { mode, rewrite: (_name, req) => (req.qclass === f ? { class: t, response: [] } : undefined) };
 }
 
 /** `[exact|prefix|suffix|substring|regex] STRING`: the name test of ttl and rcode rules. */
@@ -121,7 +121,7 @@ function ttlRule(mode: Mode, words: readonly string[], base: number): Rule {
   const range = ttlRange(words.at(-1)!, base + words.length - 1);
   const test = nameTest(words.slice(0, -1), base, 'ttl');
   const response = [{ kind: 'ttl', ...range }] as const;
-  return { mode, rewrite: (q) => (test(q.name) ? { response } : undefined) };
+  return { mode, rewrite: (qname) => (test(fqdn(qname)) ? { response } : undefined) };
 }
 
 function rcodeRule(mode: Mode, words: readonly string[], base: number): Rule {
@@ -137,5 +137,5 @@ function rcodeRule(mode: Mode, words: readonly string[], base: number): Rule {
   const to = rcode(words[n - 1]!, base + n - 1, 'replacement');
   const test = nameTest(words.slice(0, -2), base, 'rcode');
   const response = [{ kind: 'rcode', from, to }] as const;
-  return { mode, rewrite: (q) => (test(q.name) ? { response } : undefined) };
+  return { mode, rewrite: (qname) => (test(fqdn(qname)) ? { response } : undefined) };
 }

@@ -83,7 +83,7 @@ describe('rewrite rules from words (CoreDNS rewrite_test.go TestNewRule, name_te
     expect(() => compileRule(['name', 'regex', '(a)\\1', 'b'])).to.throw(/invalid regex matching pattern/);
     const rule = compileRule(['name', 'regex', '(a+)+$', 'b']);
     const start = performance.now();
-    rule.rewrite({ name: `${'a'.repeat(250)}!`, type: 'A', class: 'IN', ednsOptions: [], req: undefined as never });
+    rule.rewrite(`${'a'.repeat(250)}!`, undefined as never);
     expect(performance.now() - start, 'a 252-character name against (a+)+$').to.be.lessThan(50);
   });
 });
