@@ -87,6 +87,8 @@ describe('rewrite: the issue\'s block (rewrite in front of hosts, with log)', ()
         expect(got.question).to.equal('web.old.test. IN A');
         expect(got.answer).to.deep.equal(['web.old.test. 3600 IN A 10.0.0.1']);
       }
+      // CoreDNS's plugin.cfg order, whatever the Corefile's: log, then rewrite, then hosts.
+      expect(s.logs.some((l) => /chain: log -> rewrite -> hosts$/.test(l)), s.logs.join('\n')).to.equal(true);
       const lines = s.logs.filter((l) => l.includes('"A IN '));
       expect(lines).to.have.length(2);
       expect(lines[0]).to.match(/^\[INFO\] 127\.0\.0\.1:\d+ - \d+ "A IN web\.old\.test\. udp \d+ false \d+" NOERROR qr,aa,rd \d+ [\d.]+s$/);
