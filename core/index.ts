@@ -1,7 +1,7 @@
 // The public API of nodens: what plugin authors and embedders import from 'nodens'.
 export { definePlugin, DnsError } from './plugin.js';
 export type {
-  AnyPlugin, Done, Handler, JsonSchema, Metadata, Next, Peer, PluginDefinition, PluginInstance, Request, RequestChanges, ServerControl, SetupEnv, Transport,
+  AnyPlugin, Done, ExtendedError, Handler, JsonSchema, Metadata, Next, Peer, PluginDefinition, PluginInstance, Request, RequestChanges, ServerControl, SetupEnv, Transport,
 } from './plugin.js';
 export { deriveRequest } from './request.js';
 export { isMetadataLabel } from './metadata.js';

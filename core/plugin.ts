@@ -110,15 +110,26 @@ export interface Handler {
   close?(): Promise<void> | void;
 }
 
-/** A DNS error with a chosen rcode (REFUSED, NOTIMP...). NXDOMAIN and NODATA are answers: return them. */
+/** Why a query failed, for the client (RFC 8914): `{ infoCode: EdeCode.NoReachableAuthority }`. */
+export interface ExtendedError {
+  readonly infoCode: number;
+  readonly extraText?: string;
+}
+
+/**
+ * A DNS error with a chosen rcode (REFUSED, NOTIMP...). NXDOMAIN and NODATA are answers: return them.
+ * With `extendedError`, the error reply carries that Extended DNS Error (to clients that sent EDNS).
+ */
 export class DnsError extends Error {
   readonly rcode: number;
+  readonly extendedError: ExtendedError | undefined;
   /** Set by the chain: the plugin that threw. */
   plugin?: string;
-  constructor(rcode: number, message: string, options?: { cause?: unknown }) {
+  constructor(rcode: number, message: string, options?: { cause?: unknown; extendedError?: ExtendedError }) {
     super(message, options);
     this.name = 'DnsError';
     this.rcode = rcode;
+    this.extendedError = options?.extendedError;
   }
 }
 

@@ -5,6 +5,7 @@ import { ConfigError } from './config/errors.js';
 import { DEFAULT_LIMITS, Listener, type ClientInfo, type ListenerLimits } from './listeners.js';
 import { createLogger, RateLimitedLog, type Logger } from './log.js';
 import { decodeMessage, fqdn, makeErrorReply, Rcode, WireError, type Message, type Reply } from './message.js';
+import { withExtendedError } from './edns.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { DnsError, type Handler, type Peer, type PluginInstance, type ServerControl, type SetupEnv, type Transport } from './plugin.js';
 import type { Registry } from './registry.js';
@@ -188,11 +189,15 @@ export class DnsServer implements SignalOwner {
     return out.wire;
   }
 
-  #errorReply(req: QueryRequest, err: unknown): Message {
-    if (err instanceof DnsError && err.rcode !== Rcode.SERVFAIL) return makeErrorReply(req.query, err.rcode);
-    if (!(err instanceof DnsError)) this.#panics.inc();
-    this.#logError(req, err);
-    return makeErrorReply(req.query, Rcode.SERVFAIL);
+  #errorReply(req: QueryRequest, err: unknown): Reply {
+    if (!(err instanceof DnsError)) {
+      this.#panics.inc();
+      this.#logError(req, err);
+      return makeErrorReply(req.query, Rcode.SERVFAIL);
+    }
+    if (err.rcode === Rcode.SERVFAIL) this.#logError(req, err);
+    const reply = makeErrorReply(req.query, err.rcode);
+    return err.extendedError ? withExtendedError(reply, err.extendedError.infoCode, err.extendedError.extraText) : reply;
   }
 
   #logError(req: QueryRequest, err: unknown): void {

@@ -2,6 +2,7 @@
 // untouched; SERVFAIL (thrown) when every try failed within the 5 s deadline.
 import { randomInt } from 'node:crypto';
 import { Rcode, WireReply, type Reply } from '../../core/message.js';
+import { EdeCode } from '../../core/edns.js';
 import type { Handler, Next, Request, Transport } from '../../core/plugin.js';
 import { DnsError } from '../../core/plugin.js';
 import { encodeMessage } from '../../core/wire.js';
@@ -106,7 +107,10 @@ export class Forward implements Handler {
       }
     }
     const why = lastErr instanceof Error ? lastErr.message : 'no healthy upstream';
-    throw new DnsError(Rcode.SERVFAIL, `forwarding ${req.qname} ${req.qtype} failed: ${why}`, { cause: lastErr });
+    // The client learns why (RFC 8914): no upstream answered in time, or the network failed.
+    const timedOut = lastErr === undefined || (lastErr as { code?: string }).code === 'ETIMEDOUT';
+    const extendedError = { infoCode: timedOut ? EdeCode.NoReachableAuthority : EdeCode.NetworkError, extraText: `forward: ${why}` };
+    throw new DnsError(Rcode.SERVFAIL, `forwarding ${req.qname} ${req.qtype} failed: ${why}`, { cause: lastErr, extendedError });
   }
 
   /** Mirrors the client's transport unless force_tcp or prefer_udp; prefer_udp retries a TC answer over TCP. */
