@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { createRegistry, loadConfigText } from 'nodens';
 import { configErrorOf } from 'nodens/testing';
 import { compileRule } from './rules.js';
-import type { RewriteOptions } from './setup.js';
+import { setup, type RewriteOptions } from './setup.js';
 
 const registry = createRegistry();
 const load = (body: string) => loadConfigText(`. {\n${body}\n}\n`, 'Corefile', { registry });
@@ -112,5 +112,17 @@ describe('rewrite setup: Corefile', () => {
       ['rewrite nmae a.com b.com', 'Corefile:2:9: plugin/rewrite: invalid rule type "nmae" (name, type, class, edns0, ttl, rcode)'],
     ];
     for (const [body, message] of rows) expect(configErrorOf(() => load(body)).message, body).to.equal(message);
+  });
+});
+
+describe('rewrite setup: options as YAML gives them (no parse step)', () => {
+  it('compiles the same rule from { mode, field, args }', () => {
+    expect(setup({ field: 'name', args: ['suffix', 'old.test', 'new.test', 'answer', 'auto'] }).serve).to.be.a('function');
+    expect(setup({ mode: 'continue', field: 'ttl', args: ['a.com', '30-300'] }).serve).to.be.a('function');
+  });
+
+  it('a bad rule fails at setup, naming the plugin', () => {
+    expect(() => setup({ field: 'name', args: ['regex', '(a', 'b'] })).to.throw(/^plugin\/rewrite: invalid regex matching pattern/);
+    expect(() => setup({ field: 'name', args: ['a.com', 'a..com'] })).to.throw("plugin/rewrite: cannot rewrite to a..com.: 'a..com' has an empty label");
   });
 });
