@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('../', import.meta.url));
-const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { bin: Record<string, string>; dependencies: Record<string, string>; scripts: Record<string, string> };
+const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { name: string; bin: Record<string, string>; dependencies: Record<string, string>; scripts: Record<string, string> };
 const tsconfig = JSON.parse(readFileSync(join(root, 'tsconfig.json'), 'utf8')) as { compilerOptions: { outDir: string }; include: string[] };
 
 interface Instruction { op: string; args: string }
@@ -101,6 +101,7 @@ describe('Dockerfile', () => {
     const packages = [...used].filter((s) => !s.startsWith('node:') && !builtinModules.includes(s))
       .map((s) => (s.startsWith('@') ? s.split('/').slice(0, 2).join('/') : s.split('/')[0]!));
     expect(packages.length, 'some packages found').to.be.greaterThan(3);
-    for (const p of new Set(packages)) expect(pkg.dependencies, p).to.have.property(p);
+    // 'nodens' itself: plugins written against the public API import it by name (the package's self-reference).
+    for (const p of new Set(packages)) if (p !== pkg.name) expect(pkg.dependencies, p).to.have.property(p);
   });
 });

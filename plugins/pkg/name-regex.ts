@@ -13,6 +13,8 @@ export class NameRegex {
   readonly #re: RE2JS;
   /** Capture group names by number (index 0, the whole match, has none). */
   readonly groupNames: readonly (string | undefined)[];
+  /** `.*`, the template plugin's default: every name matches whole (names hold no newline), no engine run. */
+  readonly #any: boolean;
 
   private constructor(source: string, re: RE2JS) {
     this.source = source;
@@ -20,6 +22,7 @@ export class NameRegex {
     const names: (string | undefined)[] = new Array<string | undefined>(re.groupCount() + 1).fill(undefined);
     for (const [name, index] of Object.entries(re.namedGroups())) names[index] = name;
     this.groupNames = names;
+    this.#any = source === '.*';
   }
 
   /** Compiles `source`; throws an Error saying what is wrong (too long, not RE2 syntax). */
@@ -33,11 +36,12 @@ export class NameRegex {
   }
 
   test(name: string): boolean {
-    return this.#re.test(name);
+    return this.#any || this.#re.test(name);
   }
 
   /** The whole match and every group ('' for a group that did not take part), or undefined. */
   exec(name: string): string[] | undefined {
+    if (this.#any) return [name];
     const m = this.#re.matcher(name);
     if (!m.find()) return undefined;
     const out: string[] = [];

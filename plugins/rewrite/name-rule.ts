@@ -4,7 +4,7 @@
 import { fqdn } from 'nodens';
 import { NameRegex } from '../pkg/name-regex.js';
 import { fromFqdn, nameProblem } from '../pkg/dns-name.js';
-import { normalize, RuleError, type MatchType, type Mode, type ResponseRule, type Rule, type Rewritten } from './rule.js';
+import { MATCH_TYPES, normalize, RuleError, type MatchType, type Mode, type ResponseRule, type Rule, type Rewritten } from './rule.js';
 
 type StringRewriter = (src: string) => string;
 
@@ -118,7 +118,7 @@ export function nameRule(mode: Mode, words: readonly string[], base: number): Ru
     to = normalize(words[1]!);
   } else {
     const m = words[0]!.toLowerCase();
-    if (!['exact', 'prefix', 'suffix', 'substring', 'regex'].includes(m)) {
+    if (!MATCH_TYPES.includes(m as MatchType)) {
       throw new RuleError(`name rule supports only exact, prefix, suffix, substring, and regex name matching, received: ${words[0]}`, base);
     }
     match = m as MatchType;
@@ -140,19 +140,13 @@ export function nameRule(mode: Mode, words: readonly string[], base: number): Ru
   // which is the same test (both end in one) without copying the query name.
   const fromBare = bare(from);
   const toBare = bare(to);
-  // What a match maps back: a suffix rule statically (TO back to FROM); the others remap the new name.
-  const suffixBack: ResponseRule[] = match === 'suffix' && auto
-    ? (() => {
-        const back = suffixRewriter(toBare, fromBare);
-        return [{ kind: 'name', map: back, bare: true }, { kind: 'value', map: back, bare: true }, ...answers];
-      })()
-    : answers;
+  // What a match maps back. `answer auto` on a suffix rule maps TO back to FROM, the same for every query; on the
+  // other rules it maps the new name back to the one asked, so it is made per query. Without auto: the answer rules.
+  const fixed = match === 'suffix' && auto ? [...namesAndValues(suffixRewriter(toBare, fromBare)), ...answers] : answers;
+  const perQuery = auto && match !== 'suffix';
   /** `qname` and `name` without the final dot. */
-  const done = (qname: string, name: string): Rewritten => {
-    if (!auto || match === 'suffix') return { name, response: suffixBack };
-    const back = remapRewriter(name, qname);
-    return { name, response: [{ kind: 'name', map: back, bare: true }, { kind: 'value', map: back, bare: true }, ...answers] };
-  };
+  const done = (qname: string, name: string): Rewritten =>
+    ({ name, response: perQuery ? [...namesAndValues(remapRewriter(name, qname)), ...answers] : fixed });
 
   switch (match) {
     case 'exact':
@@ -187,6 +181,11 @@ export function nameRule(mode: Mode, words: readonly string[], base: number): Ru
         },
       };
   }
+}
+
+/** Response rules mapping record names and record values with `map` (names without the final dot). */
+function namesAndValues(map: StringRewriter): ResponseRule[] {
+  return [{ kind: 'name', map, bare: true }, { kind: 'value', map, bare: true }];
 }
 
 /** A fully qualified name without its final dot (the root is ''). */
