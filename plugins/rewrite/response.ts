@@ -59,21 +59,27 @@ function mapRecord(rr: ResourceRecord, rules: readonly ResponseRule[]): Resource
   return out;
 }
 
+function mapRecords(rrs: readonly ResourceRecord[], rules: readonly ResponseRule[]): readonly ResourceRecord[] {
+  if (rrs.length === 0) return rrs;
+  const out = new Array<ResourceRecord>(rrs.length);
+  for (let i = 0; i < rrs.length; i++) out[i] = mapRecord(rrs[i]!, rules);
+  return out;
+}
+
 /** The reply with the response rules applied (a new message; the reply given is not changed). */
 export function mapReply(reply: Reply, rules: readonly ResponseRule[]): Message {
   const m = messageOf(reply);
-  const map = (rrs: readonly ResourceRecord[]) => (rrs.length === 0 ? rrs : rrs.map((rr) => mapRecord(rr, rules)));
-  let rcode = m.rcode;
-  let edns = m.edns;
+  const out = { ...m, answer: mapRecords(m.answer, rules), authority: mapRecords(m.authority, rules), additional: mapRecords(m.additional, rules) };
   for (let i = rules.length - 1; i >= 0; i--) {
     const rule = rules[i]!;
-    if (rule.kind === 'rcode' && rcode === rule.from) rcode = rule.to;
+    if (rule.kind === 'rcode' && out.rcode === rule.from) out.rcode = rule.to;
+    const edns = out.edns;
     if (rule.kind === 'edns0' && edns?.options) {
       // `revert`: the option this rule added leaves the reply; one it replaced gets its old value back.
       const restore = rule.restore;
       const options = restore ? edns.options.map((o) => (o.code === rule.code ? restore : o)) : edns.options.filter((o) => o.code !== rule.code);
-      edns = { ...edns, options };
+      out.edns = { ...edns, options };
     }
   }
-  return { ...m, rcode, answer: map(m.answer), authority: map(m.authority), additional: map(m.additional), ...(edns ? { edns } : {}) };
+  return out;
 }
