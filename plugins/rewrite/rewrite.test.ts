@@ -244,3 +244,45 @@ describe('rewrite: edns0 rules', () => {
     expect(hex(reply.edns?.options ?? [])).to.deep.equal(['10:01']);
   });
 });
+
+// from coredns plugin/rewrite/reverter_test.go: TestValueResponseReverter (the rows without noRevert; NAPTR, which
+// nodens keeps as opaque RDATA, left out)
+describe('rewrite: answer value rewrites (CoreDNS reverter_test.go TestValueResponseReverter)', () => {
+  const ruleSets: [name: string, rules: string[][]][] = [
+    ['stop', [['stop', 'name', 'regex', '(.*)\\.domain\\.uk', '{1}.cluster.local', 'answer', 'name', '(.*)\\.cluster\\.local', '{1}.domain.uk', 'answer', 'value', '(.*)\\.cluster\\.local', '{1}.domain.uk']]],
+    ['continue', [['continue', 'name', 'regex', '(.*)\\.domain\\.uk', '{1}.cluster.local', 'answer', 'name', '(.*)\\.cluster\\.local', '{1}.domain.uk', 'answer', 'value', '(.*)\\.cluster\\.local', '{1}.domain.uk']]],
+    ['suffix', [['stop', 'name', 'suffix', '.domain.uk', '.cluster.local', 'answer', 'auto', 'answer', 'value', '(.*)\\.cluster\\.local', '{1}.domain.uk']]],
+    ['suffix_multiple', [['continue', 'name', 'suffix', '.domain.uk', '.domain.us', 'answer', 'auto'], ['stop', 'name', 'suffix', '.domain.us', '.cluster.local', 'answer', 'auto']]],
+  ];
+  const rows: [type: string, answer: string, extra: string, value: string, extraName: string][] = [
+    ['SRV', 'my.cluster.local. 5 IN SRV 0 100 100 srv1.my.cluster.local.', 'srv1.my.cluster.local. 5 IN A 10.0.0.1', 'srv1.my.domain.uk.', 'srv1.my.domain.uk.'],
+    ['ANY', 'my.cluster.local. 3600 IN CNAME cname.cluster.local.', 'cname.cluster.local. 5 IN A 10.0.0.1', 'cname.domain.uk.', 'cname.domain.uk.'],
+    ['ANY', 'my.cluster.local. 3600 IN DNAME dname.cluster.local.', 'dname.cluster.local. 5 IN A 10.0.0.1', 'dname.domain.uk.', 'dname.domain.uk.'],
+    ['MX', 'my.cluster.local. 3600 IN MX 1 mx1.cluster.local.', 'mx1.cluster.local. 5 IN A 10.0.0.1', 'mx1.domain.uk.', 'mx1.domain.uk.'],
+    ['ANY', 'my.cluster.local. 3600 IN NS ns1.cluster.local.', 'ns1.cluster.local. 5 IN A 10.0.0.1', 'ns1.domain.uk.', 'ns1.domain.uk.'],
+    ['SOA', 'my.cluster.local. 1800 IN SOA ns1.cluster.local. admin.cluster.local. 1502165581 14400 3600 604800 14400', 'ns1.cluster.local. 5 IN A 10.0.0.1', 'ns1.domain.uk.', 'ns1.domain.uk.'],
+  ];
+  const valueOf = (m: Message): string => {
+    const r = m.answer[0]!;
+    switch (r.type) {
+      case 'SRV': return fqdn(r.data.target);
+      case 'MX': return fqdn(r.data.exchange);
+      case 'SOA': return fqdn(r.data.mname);
+      case 'CNAME': case 'DNAME': case 'NS': case 'PTR': return fqdn(r.data);
+      default: return '';
+    }
+  };
+  for (const [set, rules] of ruleSets) {
+    for (const [type, answer, extra, value, extraName] of rows) {
+      it(`${set}: my.domain.uk ${type}, answer ${answer.split(' ')[3]} → value ${value}`, async () => {
+        const seen: Seen[] = [];
+        const reply = await run(rules, makeRequest('my.domain.uk', type), printer(seen, () => ({ answer: [rr(answer)], additional: [rr(extra)] })));
+        expect(seen.map((s) => s.name)).to.deep.equal(['my.cluster.local.']);
+        expect(fqdn(reply.answer[0]!.name)).to.equal('my.domain.uk.');
+        expect(reply.answer[0]!.type).to.equal(rr(answer).type);
+        expect(valueOf(reply)).to.equal(value);
+        expect(fqdn(reply.additional[0]!.name)).to.equal(extraName);
+      });
+    }
+  }
+});
