@@ -286,3 +286,40 @@ describe('rewrite: answer value rewrites (CoreDNS reverter_test.go TestValueResp
     }
   }
 });
+
+// from coredns plugin/rewrite/rewrite_test.go: TestEdns0MultiRule. The end of the chain echoes the options it got
+// into its reply (as CoreDNS's msgPrinter writes the request back), so `revert` rows show what reaches the client.
+describe('rewrite: several edns0 rules (CoreDNS rewrite_test.go TestEdns0MultiRule)', () => {
+  const hexOf = (opts: readonly EdnsOption[] | undefined) => (opts ?? []).map((o) => `${o.code}:${Buffer.from(o.data).toString('hex')}`);
+  const local = (s: string) => ({ code: 0xffee, data: Buffer.from(s) });
+  const h = (s: string) => Buffer.from(s).toString('hex');
+  const nsid = { code: 3, data: new Uint8Array(0) };
+  const rows: [rules: string[][], from: EdnsOption[], to: string[]][] = [
+    [[['local', 'replace', '0xffee', 'abcdef'], ['local', 'set', '0xffee', 'fedcba']], [], [`65518:${h('fedcba')}`]],
+    [[['local', 'replace', '0xffee', 'abcdef'], ['local', 'set', '0xffee', 'fedcba']], [local('foobar')], [`65518:${h('abcdef')}`]],
+    [[['local', 'replace', '0xffee', 'abcdef', 'revert'], ['local', 'set', '0xffee', 'fedcba', 'revert']], [], []],
+    [[['local', 'replace', '0xffee', 'abcdef', 'revert'], ['local', 'set', '0xffee', 'fedcba', 'revert']], [local('foobar')], [`65518:${h('foobar')}`]],
+    [[['local', 'replace', '0xffee', '{qname}'], ['local', 'set', '0xffee', '{qtype}']], [], ['65518:0001']],
+    [[['local', 'replace', '0xffee', '{qname}'], ['local', 'set', '0xffee', '{qtype}']], [local('foobar')], [`65518:${h('example.com.')}`]],
+    [[['local', 'replace', '0xffee', '{qname}', 'revert'], ['local', 'set', '0xffee', '{qtype}', 'revert']], [], []],
+    [[['local', 'replace', '0xffee', '{qname}', 'revert'], ['local', 'set', '0xffee', '{qtype}', 'revert']], [local('foobar')], [`65518:${h('foobar')}`]],
+    [[['nsid', 'replace'], ['nsid', 'set']], [], ['3:']],
+    [[['nsid', 'replace'], ['nsid', 'set']], [local('foobar')], [`65518:${h('foobar')}`, '3:']],
+    [[['nsid', 'replace'], ['nsid', 'set']], [nsid], ['3:']],
+    [[['nsid', 'replace', 'revert'], ['nsid', 'set', 'revert']], [], []],
+    [[['nsid', 'replace', 'revert'], ['nsid', 'set', 'revert']], [local('foobar')], [`65518:${h('foobar')}`]],
+    [[['nsid', 'replace', 'revert'], ['nsid', 'set', 'revert']], [nsid], ['3:']],
+    // A subnet option is written as RFC 7871 puts it on the wire: the address cut to the prefix's bytes.
+    [[['subnet', 'replace', '32', '56'], ['subnet', 'set', '0', '56']], [], ['8:00010000']],
+    [[['subnet', 'replace', '32', '56'], ['subnet', 'set', '0', '56']], [{ code: 8, data: Uint8Array.of(0, 1, 0, 0) }], ['8:000120000af00001']],
+  ];
+  for (const [rules, from, to] of rows) {
+    it(`${rules.map((r) => r.join(' ')).join(' / ')} on [${hexOf(from).join(' ')}] → [${to.join(' ')}]`, async () => {
+      const req = makeRequest('example.com', 'A', { clientAddress: '10.240.0.1', ednsOptions: from });
+      const reply = await run(rules.map((r) => ['stop', 'edns0', ...r]), req, printer([], (q) => ({
+        answer: [], edns: { udpSize: 1232, do: false, version: 0, options: q.ednsOptions },
+      } as Partial<Message>)));
+      expect(hexOf(reply.edns?.options)).to.deep.equal(to);
+    });
+  }
+});
