@@ -1,8 +1,10 @@
 // The rewrite README's examples, and the issue's old.test block, served by a real server and asked with dig.
 import { expect } from 'chai';
+import dgram from 'node:dgram';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { startServer, type TestServer } from 'nodens/testing';
+import { decodeMessage, encodeMessage, makeReply, type Message } from 'nodens';
+import { rr, startServer, type TestServer } from 'nodens/testing';
 import { parseDig } from '../../test/fixtures/dig-output.js';
 import { fencedBlocks } from '../../test/fixtures/markdown.js';
 
@@ -110,6 +112,42 @@ describe('rewrite: the issue\'s block (rewrite in front of hosts, with log)', ()
       expect(errors[0]).to.match(/^\[ERROR\] plugin\/rewrite: a{40}\.x\.test\. A: invalid name after rewrite: a{80}\.y\.test\.: .*longer than 63 bytes$/);
     } finally {
       await s.close();
+    }
+  });
+});
+
+describe('rewrite in front of forward: what the upstream is asked', () => {
+  /** A stand-in upstream on 127.0.0.1: records each query it gets and answers it with one A record. */
+  async function upstream(): Promise<{ port: number; queries: Message[]; close(): Promise<void> }> {
+    const sock = dgram.createSocket('udp4');
+    const queries: Message[] = [];
+    sock.on('message', (msg, rinfo) => {
+      const q = decodeMessage(msg);
+      queries.push(q);
+      const reply = makeReply(q, { ra: true, answer: [rr`${q.question[0]!.name}. 60 IN A 192.0.2.7`] });
+      sock.send(encodeMessage(reply), rinfo.port, rinfo.address);
+    });
+    await new Promise<void>((r) => sock.bind(0, '127.0.0.1', () => r()));
+    return { port: sock.address().port, queries, close: () => new Promise((r) => sock.close(() => r())) };
+  }
+
+  it('gets the rewritten name and the ECS option; the client gets its own question and the answer mapped back', async () => {
+    const up = await upstream();
+    const s = await startServer(`old.test {\n  rewrite continue edns0 subnet set 24 56\n  rewrite name suffix old.test new.test answer auto\n  forward . 127.0.0.1:${up.port}\n}`);
+    try {
+      const got = parseDig(await s.dig(['web.old.test', 'A']));
+      expect(got.status).to.equal('NOERROR');
+      expect(got.question).to.equal('web.old.test. IN A');
+      expect(got.answer).to.deep.equal(['web.old.test. 60 IN A 192.0.2.7']);
+      expect(up.queries).to.have.length(1);
+      const asked = up.queries[0]!;
+      expect(asked.question[0]).to.deep.include({ name: 'web.new.test', type: 'A' });
+      // RFC 7871: family 1, source /24, scope 0, the client's 127.0.0.0/24.
+      const ecs = asked.edns?.options?.find((o) => o.code === 8);
+      expect(Buffer.from(ecs!.data).toString('hex')).to.equal('000118007f0000');
+    } finally {
+      await s.close();
+      await up.close();
     }
   });
 });
