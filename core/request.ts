@@ -184,21 +184,20 @@ function checkedName(raw: string): string {
   const name = trimDot(raw);
   if (name === '') return name;
   if (name.length > 253) throw new DnsError(Rcode.SERVFAIL, `derived request: name '${raw}' is longer than 253 characters`);
-  // Label lengths by character code (a rewrite derives a request per query: no split, no encoding for ASCII).
-  let label = 0;
-  for (let i = 0; i < name.length; i++) {
-    const c = name.charCodeAt(i);
-    if (c > 127) return checkedUtf8Name(name, raw);
-    if (c !== 46) label++;
-    else if (label === 0) break;
-    else label = 0;
-    if (label > 63) break;
+  // Label lengths in one pass over the characters; a non-ASCII name is measured in UTF-8 bytes.
+  let start = 0;
+  for (let i = 0; i <= name.length; i++) {
+    const c = i === name.length ? 46 : name.charCodeAt(i);
+    if (c > 127) return checkedUnicodeName(raw, name);
+    if (c !== 46) continue;
+    const len = i - start;
+    if (len === 0 || len > 63) throw new DnsError(Rcode.SERVFAIL, `derived request: name '${raw}' has an empty or over-long label`);
+    start = i + 1;
   }
-  if (label === 0 || label > 63) throw new DnsError(Rcode.SERVFAIL, `derived request: name '${raw}' has an empty or over-long label`);
   return name;
 }
 
-function checkedUtf8Name(name: string, raw: string): string {
+function checkedUnicodeName(raw: string, name: string): string {
   for (const label of name.split('.')) {
     const len = Buffer.byteLength(label);
     if (len === 0 || len > 63) throw new DnsError(Rcode.SERVFAIL, `derived request: name '${raw}' has an empty or over-long label`);
@@ -207,6 +206,7 @@ function checkedUtf8Name(name: string, raw: string): string {
 }
 
 function checkedType(raw: string): string {
+  if (raw === 'A' || raw === 'AAAA' || raw === 'SRV' || raw === 'CNAME' || raw === 'TXT' || raw === 'PTR') return raw;
   try {
     return typeName(typeCode(raw.toUpperCase()));
   } catch {

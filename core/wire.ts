@@ -311,14 +311,16 @@ export function parseQuery(wire: Buffer): ParsedQuery | undefined {
     if (pos + 11 > len || buf[pos] !== 0 || buf[pos + 1] !== 0 || buf[pos + 2] !== 41) return undefined;
     const rdlen = (buf[pos + 9]! << 8) | buf[pos + 10]!;
     if (pos + 11 + rdlen !== len) return undefined;
-    const options = rdlen === 0 ? undefined : parseOptions(buf, pos + 11, pos + 11 + rdlen);
-    if (options === null) return undefined;
-    edns = {
-      udpSize: (buf[pos + 3]! << 8) | buf[pos + 4]!,
-      version: buf[pos + 6]!,
-      do: (buf[pos + 7]! & 0x80) !== 0,
-      ...(options ? { options } : {}),
-    };
+    const udpSize = (buf[pos + 3]! << 8) | buf[pos + 4]!;
+    const version = buf[pos + 6]!;
+    const dnssecOk = (buf[pos + 7]! & 0x80) !== 0;
+    if (rdlen === 0) {
+      edns = { udpSize, version, do: dnssecOk };
+    } else {
+      const options = parseOptions(buf, pos + 11, pos + 11 + rdlen);
+      if (options === null) return undefined;
+      edns = { udpSize, version, do: dnssecOk, options };
+    }
     pos += 11 + rdlen;
   }
   if (pos !== len) return undefined;
