@@ -27,11 +27,14 @@ export class RewriteHandler {
       if (problem) throw new DnsError(Rcode.SERVFAIL, `invalid name after rewrite: ${fqdn(name)}: ${problem}`);
     }
     let reply: Reply | Promise<Reply>;
+    // Restored after, not cleared: a query a later plugin starts from inside next() (a CNAME lookup) runs its own
+    // rewrites in between.
+    const outer = stoppedFor;
     if (this.rule.mode === 'stop') stoppedFor = req.original;
     try {
       reply = next({ name, type: r.type, class: r.class, ednsOptions: r.ednsOptions });
     } finally {
-      stoppedFor = undefined;
+      stoppedFor = outer;
     }
     const rules = r.response;
     if (rules.length === 0) return reply;
