@@ -1,8 +1,10 @@
 # nodens image: compile in a build stage, run the compiled dist/ with production dependencies only.
-#   docker build -t nodens:latest .
-#   docker run --rm -p 1053:53/udp -v $PWD/examples/demo:/etc/nodens nodens:latest -conf /etc/nodens/Corefile
+#   docker build -t nodens:0.1.0 .
+#   docker run --rm -p 1053:53/udp -v $PWD/examples/demo:/etc/nodens nodens:0.1.0 -conf /etc/nodens/Corefile
+# Node 24, the LTS (Krypton), pinned to the release CI tests (.ci/run installs the same version from npm);
+# npm run bench measured it against 22 and 26 (README.md, "Runtime").
 
-FROM node:20-bookworm-slim AS build
+FROM node:24.21.0-bookworm-slim AS build
 WORKDIR /src
 COPY package.json package-lock.json ./
 # --ignore-scripts: `prepare` compiles, and the sources are not here yet.
@@ -13,8 +15,12 @@ COPY core ./core
 COPY plugins ./plugins
 RUN npm run build
 
-FROM node:20-bookworm-slim
+FROM node:24.21.0-bookworm-slim
 ENV NODE_ENV=production
+# dumb-init as PID 1, so that `kill -USR1 1` reloads as it does CoreDNS: node runs with --disable-sigusr1 (no
+# signal can open its inspector, not even before the CLI listens), which blocks SIGUSR1 in node altogether,
+# so dumb-init rewrites SIGUSR1 (10) to SIGHUP (1), which nodens also reloads on.
+RUN apt-get update && apt-get install -y --no-install-recommends dumb-init && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 COPY package.json package-lock.json ./
 # --ignore-scripts: `prepare` would run tsc, which is a dev dependency; dist/ comes from the build stage.
@@ -25,5 +31,5 @@ COPY --from=build /src/dist ./dist
 USER node
 # DNS, prometheus, health, ready.
 EXPOSE 53/udp 53/tcp 9153 8080 8181
-ENTRYPOINT ["node", "dist/bin/nodens.js"]
+ENTRYPOINT ["dumb-init", "--single-child", "--rewrite", "10:1", "--", "node", "--disable-sigusr1", "dist/bin/nodens.js"]
 CMD ["-conf", "/etc/nodens/Corefile"]

@@ -1,5 +1,5 @@
 // The plugin contract: what a plugin author writes (definePlugin) and what a handler sees (Request, Next).
-import type { Directive, ParseContext } from './config/types.js';
+import type { Directive, ParseContext, Position } from './config/types.js';
 import type { Logger } from './log.js';
 import type { EdnsOption, Message, Reply } from './message.js';
 import type { Metrics } from './metrics.js';
@@ -104,6 +104,8 @@ export interface Handler {
   serve?(req: Request, next: Next): Reply | Promise<Reply>;
   /** For the ready plugin: false until the plugin can answer (kubernetes: informers synced). */
   ready?(): boolean;
+  /** This handler logs the errors of the queries it sees (the errors plugin): the server then logs none of its own. */
+  readonly logsErrors?: boolean;
   /**
    * Publishes this plugin's metadata labels for a query (CoreDNS's metadata.Provider). The metadata
    * plugin calls it for every query in its zones before the chain runs; set lazily computed values.
@@ -143,6 +145,17 @@ export class DnsError extends Error {
 export function isDnsError(err: unknown): err is DnsError {
   if (err instanceof DnsError) return true;
   return err instanceof Error && err.name === 'DnsError' && typeof (err as { rcode?: unknown }).rcode === 'number';
+}
+
+/**
+ * Thrown by a handler that wants no reply sent at all (acl's `drop`): the server sends nothing, the
+ * client times out. Not an error: it is not logged or counted as a panic; `Done.reply` is undefined.
+ */
+export class DropQuery extends Error {
+  constructor(reason: string) {
+    super(reason);
+    this.name = 'DropQuery';
+  }
 }
 
 /** A plugin instance in a running server, for plugins that look at the others (ready). */
@@ -190,6 +203,12 @@ export interface ServerControl {
 /** JSON Schema of a plugin's options (validated with ajv). */
 export type JsonSchema = Record<string, unknown>;
 
+/** What check() is told: the block's zones, the config folder, and where a path into the options stands. */
+export interface CheckContext extends ParseContext {
+  /** The position of `path` in the config (`['to', 0]`): the YAML node, or the Corefile token or directive. */
+  at(path: readonly (string | number)[]): Position;
+}
+
 export interface PluginDefinition<Options = unknown> {
   /** The Corefile directive. */
   readonly name: string;
@@ -197,8 +216,26 @@ export interface PluginDefinition<Options = unknown> {
   readonly schema: JsonSchema;
   /** Corefile directive → options; throws ConfigError at a token's position. */
   parse(directive: Directive, ctx: ParseContext): Options;
+  /**
+   * Options → canonical options, for Corefile and YAML alike (YAML options never pass through parse()):
+   * normalise what parse() would have (zones lower-cased without the dot), and check what the schema
+   * cannot (an upstream address, a regex, two options that exclude each other). Runs after the schema,
+   * at load, under --validate and on reload, so it must be pure: no sockets, timers, watches or remote
+   * calls. Throw a ConfigError at `ctx.at(path)`. Returns the options setup() gets (void: unchanged).
+   */
+  check?(options: Options, ctx: CheckContext): Options | void;
+  /**
+   * Zones for which this instance answers every query itself, never calling next() (hosts without
+   * fallthrough). The loader warns about a plugin later in the chain that can then never answer.
+   */
+  answers?(options: Options, ctx: ParseContext): readonly string[];
   /** Options → handler. */
   setup(options: Options, env: SetupEnv): Handler | Promise<Handler>;
+  /**
+   * Query classes besides IN this plugin answers (chaos: ['CH'], CoreDNS's EnableChaos). A server block
+   * passes a query of another class to its chain only when one of its plugins lists that class; else REFUSED.
+   */
+  readonly classes?: readonly string[];
   /** At most once per server block (CoreDNS's ErrOnce). Default true. */
   readonly once?: boolean;
   /** External plugins: run just before (or after) this built-in. */

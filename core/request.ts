@@ -38,6 +38,8 @@ export class QueryRequest implements Request {
   readonly size: number;
   readonly start: number;
   zone = '';
+  /** The block's chain has a plugin that logs this query's error (errors): the server then does not. */
+  errorsLogged = false;
   /** The plugin that produced the reply (set by the chain). */
   producer: string | undefined;
   /** A smaller UDP answer limit asked for by a derived request (bufsize). */

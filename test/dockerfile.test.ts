@@ -7,7 +7,10 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('../', import.meta.url));
-const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { bin: Record<string, string>; dependencies: Record<string, string>; scripts: Record<string, string> };
+const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as {
+  name: string; bin: Record<string, string>; dependencies: Record<string, string>; devDependencies: Record<string, string>;
+  scripts: Record<string, string>; engines: { node: string };
+};
 const tsconfig = JSON.parse(readFileSync(join(root, 'tsconfig.json'), 'utf8')) as { compilerOptions: { outDir: string }; include: string[] };
 
 interface Instruction { op: string; args: string }
@@ -43,8 +46,20 @@ describe('Dockerfile', () => {
   const [build, runtime] = stages;
   const steps = (s: Stage, op: string) => s.steps.filter((i) => i.op === op).map((i) => i.args);
 
-  it('has two stages on node:20-bookworm-slim: build, then the runtime', () => {
-    expect(stages.map((s) => [s.from, s.name])).to.deep.equal([['node:20-bookworm-slim', 'build'], ['node:20-bookworm-slim', undefined]]);
+  it('has two stages on one pinned Node LTS image: build, then the runtime', () => {
+    const image = build!.from;
+    expect(stages.map((s) => [s.from, s.name])).to.deep.equal([[image, 'build'], [image, undefined]]);
+    // An exact release, never a moving tag such as node:24-bookworm-slim or node:lts.
+    expect(image).to.match(/^node:\d+\.\d+\.\d+-bookworm-slim$/);
+  });
+
+  it('the image\'s Node is the one CI runs the whole suite on, that engines allows and @types/node describes', () => {
+    const version = /^node:(\d+\.\d+\.\d+)-/.exec(build!.from)![1]!;
+    const major = version.split('.')[0]!;
+    const ci = readFileSync(join(root, '.ci/run'), 'utf8');
+    expect(/^SHIPPED_NODE=(\S+)$/m.exec(ci)?.[1], '.ci/run SHIPPED_NODE').to.equal(version);
+    expect(pkg.engines.node.split('||').map((r) => r.trim()), 'engines').to.include(`^${version}`);
+    expect(pkg.devDependencies['@types/node'], '@types/node').to.match(new RegExp(`^\\^${major}\\.`));
   });
 
   it('the build stage installs with npm ci from the lock file and runs the build', () => {
@@ -59,20 +74,26 @@ describe('Dockerfile', () => {
     expect(copied).to.include('tsconfig.json');
   });
 
-  it('the runtime has only dist/, package.json, package-lock.json and production dependencies', () => {
+  it('the runtime has only dist/, package.json, package-lock.json, production dependencies and dumb-init', () => {
     expect(steps(runtime!, 'COPY').sort()).to.deep.equal([`--from=build /src/${tsconfig.compilerOptions.outDir} ./dist`, 'package.json package-lock.json ./']);
     const runs = steps(runtime!, 'RUN');
-    expect(runs).to.have.length(1);
-    expect(runs[0]).to.match(/^npm ci --omit=dev\b/);
+    expect(runs).to.have.length(2);
+    // Debian's dumb-init, the apt lists dropped in the same layer.
+    expect(runs[0]).to.equal('apt-get update && apt-get install -y --no-install-recommends dumb-init && rm -rf /var/lib/apt/lists/*');
+    expect(runs[1]).to.match(/^npm ci --omit=dev\b/);
     // `prepare` would run tsc, a dev dependency: scripts must be off for the production install.
-    expect(runs[0]).to.contain('--ignore-scripts');
+    expect(runs[1]).to.contain('--ignore-scripts');
   });
 
-  it('runs as node, starts the compiled CLI, exposes DNS, metrics, health and ready', () => {
+  it('runs as node, starts the compiled CLI under dumb-init with --disable-sigusr1, exposes DNS, metrics, health and ready', () => {
     expect(steps(runtime!, 'USER')).to.deep.equal(['node']);
     const entry = JSON.parse(steps(runtime!, 'ENTRYPOINT')[0]!) as string[];
-    expect(entry).to.deep.equal(['node', 'dist/bin/nodens.js']);
-    expect(pkg.bin.nodens).to.equal(entry[1]);
+    // test/signals.test.ts runs this command line and sends it the signals.
+    expect(entry).to.deep.equal(['dumb-init', '--single-child', '--rewrite', '10:1', '--', 'node', '--disable-sigusr1', 'dist/bin/nodens.js']);
+    expect(pkg.bin.nodens).to.equal(entry.at(-1));
+    // --disable-sigusr1 came in Node 22.14: the image's Node must have it (an unknown flag stops node at once).
+    const [major, minor] = /^node:(\d+)\.(\d+)\./.exec(runtime!.from)!.slice(1).map(Number);
+    expect(major! > 22 || (major === 22 && minor! >= 14), runtime!.from).to.equal(true);
     expect(steps(runtime!, 'EXPOSE').join(' ').split(/\s+/).sort()).to.deep.equal(['53/tcp', '53/udp', '8080', '8181', '9153']);
   });
 
@@ -101,6 +122,8 @@ describe('Dockerfile', () => {
     const packages = [...used].filter((s) => !s.startsWith('node:') && !builtinModules.includes(s))
       .map((s) => (s.startsWith('@') ? s.split('/').slice(0, 2).join('/') : s.split('/')[0]!));
     expect(packages.length, 'some packages found').to.be.greaterThan(3);
-    for (const p of new Set(packages)) expect(pkg.dependencies, p).to.have.property(p);
+    // 'nodens' itself: the built-ins written against the public API import it by name (package.json
+    // "exports" self-reference; the image copies package.json).
+    for (const p of new Set(packages)) if (p !== pkg.name) expect(pkg.dependencies, p).to.have.property(p);
   });
 });

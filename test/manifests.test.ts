@@ -1,13 +1,14 @@
-// examples/kubernetes: every manifest parses, and they agree with each other, with the Corefile they ship
-// and with what the kubernetes plugin actually reads from the API server.
+// examples/kubernetes: every manifest parses and is valid by the Kubernetes OpenAPI schema, and they agree with
+// each other, with the Corefile they ship and with what the kubernetes plugin actually reads from the API server.
 import { expect } from 'chai';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseAllDocuments } from 'yaml';
 import { loadConfigText } from '../core/config/load.js';
 import { createRegistry } from '../core/create.js';
 import { DEFAULT_ADDRESS as HEALTH_ADDRESS } from '../plugins/health/setup.js';
 import { DEFAULT_ADDRESS as READY_ADDRESS } from '../plugins/ready/setup.js';
+import { schemaErrors } from './fixtures/k8s-schema.js';
 
 const dir = fileURLToPath(new URL('../examples/kubernetes/', import.meta.url));
 const root = fileURLToPath(new URL('../', import.meta.url));
@@ -30,20 +31,31 @@ interface PodSpec {
   volumes: { name: string; configMap?: { name: string; items?: { key: string; path: string }[] } }[];
   affinity?: { podAntiAffinity?: { preferredDuringSchedulingIgnoredDuringExecution?: { podAffinityTerm: { labelSelector: { matchLabels: Record<string, string> } } }[] } };
 }
-interface Deployment extends Manifest { spec: { replicas: number; selector: { matchLabels: Record<string, string> }; template: { metadata: Meta; spec: PodSpec } } }
-interface Service extends Manifest { spec: { selector: Record<string, string>; ports: { name: string; port: number; protocol: string; targetPort: number | string }[] } }
+interface Deployment extends Manifest { spec: { replicas: number; selector: { matchLabels: Record<string, string> }; template: { metadata: Meta; spec: PodSpec & { tolerations?: Toleration[] } } } }
+interface Toleration { key?: string; operator?: string; effect?: string }
+interface Service extends Manifest { spec: { clusterIP?: string; selector: Record<string, string>; ports: { name: string; port: number; protocol: string; targetPort: number | string }[] } }
+interface Budget extends Manifest { spec: { minAvailable?: number | string; maxUnavailable?: number | string; selector: { matchLabels: Record<string, string> } } }
+interface Autoscaler extends Manifest {
+  spec: {
+    scaleTargetRef: { apiVersion: string; kind: string; name: string }; minReplicas: number; maxReplicas: number;
+    metrics: { type: string; resource?: { name: string; target: { type: string; averageUtilization?: number } } }[];
+  };
+}
 interface Rule { apiGroups: string[]; resources: string[]; verbs: string[] }
 interface ClusterRole extends Manifest { rules: Rule[] }
 interface Binding extends Manifest { roleRef: { apiGroup: string; kind: string; name: string }; subjects: { kind: string; name: string; namespace?: string }[] }
 interface ConfigMap extends Manifest { data: Record<string, string> }
 
-function loadManifests(): Manifest[] {
-  const out: Manifest[] = [];
-  for (const f of readdirSync(dir).filter((n) => /\.ya?ml$/.test(n)).sort()) {
-    for (const doc of parseAllDocuments(readFileSync(dir + f, 'utf8'))) {
+/** The objects in the YAML files of a folder (and, with `deep`, of its subfolders), each with its file. */
+function loadManifests(from = dir, deep = false): (Manifest & { file?: string })[] {
+  const out: (Manifest & { file?: string })[] = [];
+  for (const f of readdirSync(from).sort()) {
+    if (deep && statSync(from + f).isDirectory()) out.push(...loadManifests(`${from}${f}/`, true));
+    if (!/\.ya?ml$/.test(f)) continue;
+    for (const doc of parseAllDocuments(readFileSync(from + f, 'utf8'))) {
       if (doc.errors.length > 0) throw new Error(`${f}: ${doc.errors.map((e) => e.message).join('; ')}`);
       const m = doc.toJS() as Manifest | null;
-      if (m) out.push(m);
+      if (m) out.push(deep ? { ...m, file: (from + f).slice(dir.length) } : m);
     }
   }
   return out;
@@ -67,6 +79,8 @@ function pluginResources(): string[] {
   }).sort();
 }
 
+const pkg = JSON.parse(readFileSync(`${root}package.json`, 'utf8')) as { version: string };
+
 const isSubset = (small: Record<string, string>, big: Record<string, string> = {}) => Object.entries(small).every(([k, v]) => big[k] === v);
 const portOf = (address: string) => Number(/:(\d+)$/.exec(address)?.[1]);
 
@@ -87,9 +101,14 @@ describe('examples/kubernetes manifests', () => {
   const container = pod.containers[0]!;
   const podLabels = deploy.spec.template.metadata.labels ?? {};
 
-  it('are the six objects an operator applies, namespaced ones in kube-system', () => {
-    expect(all.map((m) => m.kind).sort()).to.deep.equal(['ClusterRole', 'ClusterRoleBinding', 'ConfigMap', 'Deployment', 'Service', 'ServiceAccount']);
-    for (const m of [sa, cm, deploy, svc]) expect(m.metadata.namespace, m.kind).to.equal('kube-system');
+  const pdb = one<Budget>('PodDisruptionBudget');
+  const hpa = one<Autoscaler>('HorizontalPodAutoscaler');
+
+  it('are the eight objects an operator applies, namespaced ones in kube-system', () => {
+    expect(all.map((m) => m.kind).sort()).to.deep.equal([
+      'ClusterRole', 'ClusterRoleBinding', 'ConfigMap', 'Deployment', 'HorizontalPodAutoscaler', 'PodDisruptionBudget', 'Service', 'ServiceAccount',
+    ]);
+    for (const m of [sa, cm, deploy, svc, pdb, hpa]) expect(m.metadata.namespace, m.kind).to.equal('kube-system');
     expect(sa.metadata.name).to.equal('nodens');
     expect(svc.metadata.name).to.equal('kube-dns');
   });
@@ -158,7 +177,8 @@ describe('examples/kubernetes manifests', () => {
 
   it('the Deployment: 2 replicas, non-root, NET_BIND_SERVICE only, read-only root, resources, node resolv.conf', () => {
     expect(deploy.spec.replicas).to.equal(2);
-    expect(container.image).to.equal('nodens:latest');
+    // Pinned to the release being built: the package's version, never a moving tag.
+    expect(container.image).to.equal(`nodens:${pkg.version}`);
     expect(pod.securityContext?.runAsNonRoot).to.equal(true);
     expect(pod.securityContext?.runAsUser).to.be.greaterThan(0);
     expect(container.securityContext).to.deep.include({ allowPrivilegeEscalation: false, readOnlyRootFilesystem: true });
@@ -168,4 +188,66 @@ describe('examples/kubernetes manifests', () => {
     // `forward . /etc/resolv.conf` must read the node's resolvers, not kube-dns (that would be a loop).
     expect(pod.dnsPolicy).to.equal('Default');
   });
+
+  it('the PodDisruptionBudget keeps one nodens pod (minAvailable 1) of the Deployment\'s', () => {
+    expect(pdb.spec.minAvailable).to.equal(1);
+    expect(pdb.spec.maxUnavailable).to.equal(undefined);
+    expect(pdb.spec.selector.matchLabels).to.deep.equal(deploy.spec.selector.matchLabels);
+    // A budget of 1 over 1 replica would block every drain.
+    expect(deploy.spec.replicas).to.be.greaterThan(pdb.spec.minAvailable as number);
+  });
+
+  it('the kube-dns Service has a clusterIP placeholder, which the README tells how to set', () => {
+    expect(svc.spec.clusterIP).to.equal('CLUSTER_DNS_IP');
+    const readme = readFileSync(`${dir}README.md`, 'utf8');
+    expect(readme).to.contain('CLUSTER_DNS_IP');
+    expect(readme).to.contain("kubectl -n kube-system get service kube-dns -o jsonpath='{.spec.clusterIP}'");
+  });
+
+  it('tolerates control-plane nodes and critical-add-on taints, as kubeadm\'s CoreDNS', () => {
+    const tolerations = deploy.spec.template.spec.tolerations ?? [];
+    expect(tolerations).to.deep.include({ key: 'node-role.kubernetes.io/control-plane', effect: 'NoSchedule' });
+    expect(tolerations).to.deep.include({ key: 'CriticalAddonsOnly', operator: 'Exists' });
+  });
+
+  it('the HorizontalPodAutoscaler scales the Deployment on CPU, from its request, never below its replicas', () => {
+    expect(hpa.spec.scaleTargetRef).to.deep.equal({ apiVersion: deploy.apiVersion, kind: deploy.kind, name: deploy.metadata.name });
+    expect(hpa.spec.minReplicas).to.equal(deploy.spec.replicas);
+    expect(hpa.spec.maxReplicas).to.be.greaterThan(hpa.spec.minReplicas);
+    expect(hpa.spec.metrics).to.deep.equal([{ type: 'Resource', resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: 70 } } }]);
+    // Utilization is a share of the request: without a CPU request the HPA has nothing to scale on.
+    expect(container.resources.requests?.cpu).to.equal('100m');
+  });
+});
+
+describe('examples/kubernetes manifests by the Kubernetes OpenAPI schema', () => {
+  // Every object in every YAML file under examples/kubernetes, subfolders included.
+  const every = loadManifests(dir, true);
+
+  it('finds every manifest', () => {
+    expect(every.length).to.be.at.least(8);
+    for (const m of every) expect(m, m.file).to.include.keys('apiVersion', 'kind', 'metadata');
+  });
+
+  for (const m of every) {
+    it(`${m.file}: ${m.kind} ${m.metadata.name} is valid (types, enums, required and known fields)`, async () => {
+      const { file: _file, ...object } = m;
+      expect(await schemaErrors(object)).to.deep.equal([]);
+    });
+  }
+
+  // The validation can fail: each of these breaks a manifest the way a hand edit would.
+  const broken: [string, (d: Deployment) => void, RegExp][] = [
+    ['a port as a string', (d) => { (d.spec.template.spec.containers[0]!.ports[0] as unknown as { containerPort: string }).containerPort = '53'; }, /containerPort must be integer/],
+    ['a misspelt field', (d) => { (d.spec as unknown as Record<string, unknown>).replcas = 3; }, /\/spec\/replcas: not a field of the API/],
+    ['an unknown enum value', (d) => { (d.spec.template.spec.containers[0] as unknown as Record<string, unknown>).imagePullPolicy = 'Sometimes'; }, /imagePullPolicy must be equal to one of the allowed values/],
+    ['a required field missing', (d) => { delete (d.spec as Partial<Deployment['spec']>).selector; }, /data\/spec must have required property '?selector'?/],
+  ];
+  for (const [what, breakIt, error] of broken) {
+    it(`rejects the Deployment with ${what}`, async () => {
+      const deploy = structuredClone(loadManifests().find((m) => m.kind === 'Deployment')) as Deployment;
+      breakIt(deploy);
+      expect((await schemaErrors(deploy)).join('\n')).to.match(error);
+    });
+  }
 });

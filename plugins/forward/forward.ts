@@ -2,11 +2,13 @@
 // untouched; SERVFAIL (thrown) when every try failed within the 5 s deadline.
 import { randomInt } from 'node:crypto';
 import { Rcode, WireReply, type Reply } from '../../core/message.js';
+import { RateLimitedLog, type Logger } from '../../core/log.js';
 import { EdeCode } from '../../core/edns.js';
 import type { Handler, Next, Request, Transport } from '../../core/plugin.js';
 import { DnsError } from '../../core/plugin.js';
 import { encodeMessage } from '../../core/wire.js';
 import { isInZone } from '../../core/zones.js';
+import { ExchangeError } from './exchange.js';
 import type { ForwardMetrics } from './metrics.js';
 import type { Policy } from './policy.js';
 import type { Upstream } from './upstream.js';
@@ -31,11 +33,14 @@ export class Forward implements Handler {
   readonly #config: ForwardConfig;
   readonly #policy: Policy;
   readonly #metrics: ForwardMetrics;
+  readonly #logger: Logger;
+  readonly #malformedLog = new RateLimitedLog(30_000);
   #closed = false;
   #concurrent = 0;
 
-  constructor(config: ForwardConfig, upstreams: readonly Upstream[], policy: Policy, metrics: ForwardMetrics) {
+  constructor(config: ForwardConfig, upstreams: readonly Upstream[], policy: Policy, metrics: ForwardMetrics, logger: Logger) {
     this.#config = config;
+    this.#logger = logger;
     this.upstreams = upstreams;
     this.#policy = policy;
     this.#metrics = metrics;
@@ -103,6 +108,7 @@ export class Forward implements Handler {
       } catch (err) {
         if (signal.aborted) throw err;
         lastErr = err;
+        if (err instanceof ExchangeError && err.code === 'EMALFORMED') this.#malformed(up, req, err);
         if (maxFails !== 0) up.healthcheck();
       }
     }
@@ -111,6 +117,13 @@ export class Forward implements Handler {
     const timedOut = lastErr === undefined || (lastErr as { code?: string }).code === 'ETIMEDOUT';
     const extendedError = { infoCode: timedOut ? EdeCode.NoReachableAuthority : EdeCode.NetworkError, extraText: `forward: ${why}` };
     throw new DnsError(Rcode.SERVFAIL, `forwarding ${req.qname} ${req.qtype} failed: ${why}`, { cause: lastErr, extendedError });
+  }
+
+  /** A malformed reply fails its try: counted, and logged once per interval per upstream. */
+  #malformed(up: Upstream, req: Request, err: Error): void {
+    this.#metrics.malformed(up.to.name);
+    const line = this.#malformedLog.line(up.to.name, `${up.to.name} sent a ${err.message}, for ${req.qname} ${req.qtype} (a failed try)`);
+    if (line) this.#logger.warn(line);
   }
 
   /** Mirrors the client's transport unless force_tcp or prefer_udp; prefer_udp retries a TC answer over TCP. */

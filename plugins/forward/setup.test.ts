@@ -25,7 +25,9 @@ describe('forward parse', () => {
         policy: 'sequential', max_concurrent: 1000, health_check: { duration: '1s', no_rec: true, domain: 'example.org' },
       },
     },
-    { text: 'forward .', err: /Corefile:2:1: plugin\/forward: forward: wrong argument count: want at least 2, got 1/ },
+    { text: 'forward . 127.0.0.1 {\n no_case_randomization\n}', want: { from: '', to: ['127.0.0.1'], no_case_randomization: true } },
+    { text: 'forward . 127.0.0.1 {\n no_case_randomization off\n}', err: /wrong argument count/ },
+    { text: 'forward .', err: /Corefile:2:1: plugin\/forward: wrong argument count: want at least 2, got 1/ },
     { text: 'forward . tls://9.9.9.9', err: /Corefile:2:11: .*protocol 'tls:\/\/' is not supported/ },
     { text: 'forward . dns://nowhere', err: /is not an IP address with an optional port/ },
     { text: 'forward . 127.0.0.1:99999', err: /not an IP address, nor a readable resolv.conf file/ },
@@ -78,9 +80,10 @@ describe('forward options schema', () => {
     const { validateOptions } = await import('../../core/config/validate.js');
     const plugin = (await import('./index.js')).default;
     const at = () => ({ file: 'nodens.yaml', line: 1, col: 1 });
-    const good = { from: '', to: ['127.0.0.1:53'], except: ['example.org'], force_tcp: true, expire: '5s', max_fails: 0, health_check: { duration: '1s', no_rec: true, domain: 'example.org' }, policy: 'round_robin', max_concurrent: 10 };
+    const good = { from: '', to: ['127.0.0.1:53'], except: ['example.org'], force_tcp: true, expire: '5s', max_fails: 0, health_check: { duration: '1s', no_rec: true, domain: 'example.org' }, policy: 'round_robin', max_concurrent: 10, no_case_randomization: true };
     expect(() => validateOptions(plugin, good, at)).not.to.throw();
     expect(() => validateOptions(plugin, { from: '' }, at)).to.throw(/to/);
     expect(() => validateOptions(plugin, { from: '', to: ['127.0.0.1'], policy: 'fastest' }, at)).to.throw(/policy|must be equal/);
+    expect(() => validateOptions(plugin, { from: '', to: ['127.0.0.1'], no_case_randomization: 'yes' }, at)).to.throw(/no_case_randomization|boolean/);
   });
 });

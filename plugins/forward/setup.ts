@@ -3,12 +3,13 @@ import { DURATION_PATTERN, durationArg, expectArgs, intArg, oneOf, parseDuration
 import { ConfigError, errorAt } from '../../core/config/errors.js';
 import type { Directive, ParseContext } from '../../core/config/types.js';
 import { cidrToReverseZones } from '../../core/ip.js';
-import type { SetupEnv } from '../../core/plugin.js';
+import type { CheckContext, SetupEnv } from '../../core/plugin.js';
 import { normalizeZone } from '../../core/zones.js';
 import { Forward } from './forward.js';
 import { ForwardMetrics } from './metrics.js';
 import { makePolicy, type PolicyName } from './policy.js';
 import { MAX_UPSTREAMS, resolveTo, type Endpoint } from './to.js';
+import { UDP_DEFAULTS } from './udp-pool.js';
 import { Upstream } from './upstream.js';
 
 const NAME = 'forward';
@@ -25,9 +26,11 @@ export interface ForwardOptions {
   health_check?: { duration?: string; no_rec?: boolean; domain?: string };
   policy?: PolicyName;
   max_concurrent?: number;
+  /** Send the question name as the client wrote it (no 0x20), for upstreams that do not echo its case. */
+  no_case_randomization?: boolean;
 }
 
-const PROPERTIES = ['except', 'force_tcp', 'prefer_udp', 'expire', 'max_fails', 'health_check', 'policy', 'max_concurrent'] as const;
+const PROPERTIES = ['except', 'force_tcp', 'prefer_udp', 'expire', 'max_fails', 'health_check', 'policy', 'max_concurrent', 'no_case_randomization'] as const;
 
 export const schema = {
   type: 'object',
@@ -46,6 +49,7 @@ export const schema = {
     },
     policy: { enum: ['random', 'round_robin', 'sequential'] },
     max_concurrent: { type: 'integer', minimum: 0 },
+    no_case_randomization: { type: 'boolean' },
   },
   required: ['from', 'to'],
   additionalProperties: false,
@@ -81,6 +85,7 @@ function parseProperty(prop: Directive, opts: ForwardOptions): void {
       return;
     case 'force_tcp':
     case 'prefer_udp':
+    case 'no_case_randomization':
       expectArgs(prop, NAME, 0);
       opts[name] = true;
       return;
@@ -113,6 +118,25 @@ function parseProperty(prop: Directive, opts: ForwardOptions): void {
   }
 }
 
+/** What parse() checks of TO, for YAML options too: each an address or a readable resolv.conf. */
+export function check(o: ForwardOptions, ctx: CheckContext): ForwardOptions {
+  const from = fromZone(o.from);
+  if (from === undefined) errorAt(ctx.at(['from']), NAME, `'${o.from}' is not a valid CIDR`, 'ERR_BAD_VALUE');
+  let count = 0;
+  o.to.forEach((to, i) => {
+    const r = resolveTo(to, ctx.configDir);
+    if ('error' in r) errorAt(ctx.at(['to', i]), NAME, r.error, 'ERR_BAD_VALUE');
+    count += r.endpoints.length;
+  });
+  if (count > MAX_UPSTREAMS) errorAt(ctx.at(['to']), NAME, `more than ${MAX_UPSTREAMS} TOs configured: ${count}`, 'ERR_BAD_VALUE');
+  return { ...o, from, ...(o.except ? { except: o.except.map(normalizeZone) } : {}) };
+}
+
+/** Every name under FROM (but the except ones) gets forward's answer. */
+export function answers(o: ForwardOptions): readonly string[] {
+  return o.except && o.except.length > 0 ? [] : [o.from];
+}
+
 /** The handler; health checks start at the first failure of an upstream. */
 export function setup(o: ForwardOptions, env: SetupEnv): Forward {
   const endpoints: Endpoint[] = [];
@@ -131,7 +155,8 @@ export function setup(o: ForwardOptions, env: SetupEnv): Forward {
     tcp: o.force_tcp ?? false,
   };
   const expireMs = parseDuration(o.expire ?? '10s');
-  const upstreams = endpoints.map((to) => new Upstream(to, expireMs, health, metrics.hooksFor(to.name)));
+  const udp = { ...UDP_DEFAULTS, randomizeCase: !(o.no_case_randomization ?? false) };
+  const upstreams = endpoints.map((to) => new Upstream(to, expireMs, health, metrics.hooksFor(to.name), udp));
   const config = {
     from: fromZone(o.from) ?? normalizeZone(o.from),
     except: (o.except ?? []).map(normalizeZone),
@@ -141,5 +166,5 @@ export function setup(o: ForwardOptions, env: SetupEnv): Forward {
     maxFails: o.max_fails ?? 2,
     maxConcurrent: o.max_concurrent ?? 0,
   };
-  return new Forward(config, upstreams, makePolicy(o.policy ?? 'random'), metrics);
+  return new Forward(config, upstreams, makePolicy(o.policy ?? 'random'), metrics, env.logger);
 }

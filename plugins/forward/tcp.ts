@@ -1,11 +1,13 @@
 // A reused, pipelined TCP connection to one upstream: many queries in flight at once, matched by ID
-// and question; frames are reassembled from the stream by their 2-byte length. Closed after `expire`
-// without traffic.
+// and question, and checked whole before use (exchange.ts); frames are reassembled from the stream by
+// their 2-byte length. Closed after `expire` without traffic. No 0x20 here: a spoofer off the path
+// cannot get into a TCP connection, and a truncated answer retried over TCP must not fail on case.
 import net from 'node:net';
-import { abortError, ExchangeError, isReplyTo, questionEnd, randomId, withId, type ExchangeOptions } from './exchange.js';
+import { abortError, acceptReply, ExchangeError, isReplyTo, questionEnd, randomId, withId, type ExchangeOptions } from './exchange.js';
 import type { Endpoint } from './to.js';
 
 interface Pending {
+  readonly query: Uint8Array;
   readonly frame: Buffer;
   readonly qend: number;
   finish(err: Error | undefined, reply?: Buffer): void;
@@ -47,6 +49,7 @@ export class TcpConnection {
       const onAbort = (): void => p.finish(abortError(opts.signal!));
       const timer = setTimeout(() => p.finish(new ExchangeError('ETIMEDOUT', `no answer within ${opts.timeoutMs}ms`)), opts.timeoutMs);
       const p: Pending = {
+        query,
         frame,
         qend: questionEnd(query) + 2,
         finish: (err, reply) => {
@@ -83,12 +86,14 @@ export class TcpConnection {
 
   #onFrame(msg: Buffer): void {
     const p = msg.length >= 2 ? this.#pending.get(msg.readUInt16BE(0)) : undefined;
-    if (p === undefined || !isReplyTo(msg, p.frame.subarray(2), p.qend - 2)) {
+    if (p === undefined || !isReplyTo(msg, p.frame.subarray(2), p.qend - 2, false)) {
       this.#onDrop?.();
       return;
     }
     this.used = true;
-    p.finish(undefined, msg);
+    const reply = acceptReply(msg, p.query, p.qend - 2);
+    if (reply instanceof Error) p.finish(reply);
+    else p.finish(undefined, reply);
   }
 
   #fail(err: Error): void {

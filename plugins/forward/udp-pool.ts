@@ -1,19 +1,32 @@
-// UDP to one upstream through a small pool of sockets that is rotated often: each socket is bound to a
-// random port by the kernel, connected to the upstream (so ICMP errors surface as ECONNREFUSED), and
-// retired after a few hundred queries. A socket per query gave the most port entropy but cost a socket,
-// a bind, a connect and a close per query (p99 70 ms at 5,000 qps); the pool keeps the defences that
-// matter against DNSpooq-style spoofing: ports that keep changing, CSPRNG IDs, and a reply taken only
-// from the upstream's address and port with our ID and our question.
+// UDP to one upstream from random source ports: a set of `sockets` slots, one picked at random (CSPRNG) per
+// query, each holding a socket bound by the kernel to a random ephemeral port and connected to the
+// upstream (the kernel then delivers only the upstream's datagrams, and ICMP errors surface as
+// ECONNREFUSED). A socket is retired after `uses` queries and its slot refilled on the next pick, so the
+// ports in use keep moving through the whole ephemeral range, as unbound's outgoing-range does. With
+// uses 1 every query gets a fresh socket. A datagram is taken only from the upstream's address and port,
+// for a query still waiting, when it echoes our ID and question (exchange.ts); anything else is dropped
+// and the query keeps waiting for its real answer.
 import dgram from 'node:dgram';
-import { abortError, ExchangeError, isReplyTo, questionEnd, randomId, withId, type ExchangeOptions } from './exchange.js';
+import { randomInt } from 'node:crypto';
+import { abortError, acceptReply, ExchangeError, isReplyTo, questionEnd, randomId, randomizeCase, withId, type ExchangeOptions } from './exchange.js';
 import type { Endpoint } from './to.js';
 
-/** Sockets in use at once per upstream. */
-export const POOL_SIZE = 4;
-/** Queries a socket sends before it is retired (closed once its last answer is in). */
-export const USES_PER_SOCKET = 256;
+export interface UdpPoolOptions {
+  /** Socket slots, one chosen at random per query. */
+  readonly sockets: number;
+  /** Queries a socket sends before it is retired (closed once its last answer is in). */
+  readonly uses: number;
+  /** 0x20: random letter case in the question, echoed exactly by the upstream. */
+  readonly randomizeCase: boolean;
+}
+
+/** The defaults: see README (Security) for the measurements behind them. */
+export const UDP_DEFAULTS: UdpPoolOptions = { sockets: 64, uses: 64, randomizeCase: true };
 
 interface Pending {
+  /** The query as the client sent it (the client's case). */
+  readonly query: Uint8Array;
+  /** The query as it went out: our ID, and the 0x20 case. */
   readonly wire: Buffer;
   readonly qend: number;
   finish(err: Error | undefined, reply?: Buffer): void;
@@ -25,21 +38,24 @@ class PooledSocket {
   uses = 0;
   retired = false;
   connected = false;
+  closed = false;
   /** Queries written before the connect completed. */
   readonly queued: Buffer[] = [];
 
-  constructor(to: Endpoint, onDrop: () => void, onDead: (s: PooledSocket) => void) {
+  constructor(to: Endpoint, exactCase: boolean, onDrop: () => void, onDead: (s: PooledSocket) => void) {
     // Upstreams are IP literals: no trip through dns.lookup.
     const literal = (address: string, _f: unknown, cb: (err: null, a: string, family: number) => void) => cb(null, address, to.family);
     this.sock = dgram.createSocket({ type: to.family === 6 ? 'udp6' : 'udp4', lookup: literal as never });
     this.sock.on('message', (msg, rinfo) => {
       const p = msg.length >= 2 ? this.pending.get(msg.readUInt16BE(0)) : undefined;
       // A connected socket only hears its peer; check anyway, it costs nothing.
-      if (!p || rinfo.port !== to.port || rinfo.address !== to.address || !isReplyTo(msg, p.wire, p.qend)) {
+      if (!p || rinfo.port !== to.port || rinfo.address !== to.address || !isReplyTo(msg, p.wire, p.qend, exactCase)) {
         onDrop();
         return;
       }
-      p.finish(undefined, msg);
+      const reply = acceptReply(msg, p.query, p.qend);
+      if (reply instanceof Error) p.finish(reply);
+      else p.finish(undefined, reply);
     });
     this.sock.on('error', (err: NodeJS.ErrnoException) => {
       // ECONNREFUSED and friends: every query on this socket went to the same dead upstream.
@@ -59,6 +75,8 @@ class PooledSocket {
   }
 
   close(): void {
+    if (this.closed) return;
+    this.closed = true;
     try {
       this.sock.close();
     } catch {
@@ -69,28 +87,33 @@ class PooledSocket {
 
 export class UdpPool {
   readonly #to: Endpoint;
+  readonly #opts: UdpPoolOptions;
   readonly #onDrop: () => void;
-  readonly #active: PooledSocket[] = [];
-  #next = 0;
+  readonly #slots: (PooledSocket | undefined)[];
   #closed = false;
 
-  constructor(to: Endpoint, onDrop: () => void) {
+  constructor(to: Endpoint, onDrop: () => void, opts: UdpPoolOptions = UDP_DEFAULTS) {
     this.#to = to;
     this.#onDrop = onDrop;
+    this.#opts = opts;
+    this.#slots = new Array<PooledSocket | undefined>(Math.max(1, opts.sockets)).fill(undefined);
   }
 
   exchange(query: Uint8Array, opts: ExchangeOptions): Promise<Buffer> {
     if (this.#closed) return Promise.reject(new ExchangeError('ECANCELED', `forward: ${this.#to.name} closed`));
-    const s = this.#socket();
+    const slot = this.#slots.length === 1 ? 0 : randomInt(this.#slots.length);
+    const s = (this.#slots[slot] ??= this.#open(slot));
     let id = randomId();
     while (s.pending.has(id)) id = randomId();
     const wire = withId(query, id);
-    s.uses++;
+    if (this.#opts.randomizeCase) randomizeCase(wire, 0);
+    if (++s.uses >= this.#opts.uses) this.#retire(s, slot);
     return new Promise((resolve, reject) => {
       let timer: NodeJS.Timeout | undefined;
       const onAbort = (): void => pending.finish(abortError(opts.signal!));
       const cancel = (err: Error): void => pending.finish(err);
       const pending: Pending = {
+        query,
         wire,
         qend: questionEnd(query),
         finish: (err, reply) => {
@@ -105,7 +128,6 @@ export class UdpPool {
         },
       };
       s.pending.set(id, pending);
-      if (s.uses >= USES_PER_SOCKET) this.#retire(s);
       if (opts.signal?.aborted) return onAbort();
       opts.signal?.addEventListener('abort', onAbort, { once: true });
       opts.track?.add(cancel);
@@ -114,32 +136,27 @@ export class UdpPool {
     });
   }
 
-  /** The next socket, round-robin, opening new ones up to POOL_SIZE. */
-  #socket(): PooledSocket {
-    if (this.#active.length < POOL_SIZE) {
-      const s = new PooledSocket(this.#to, this.#onDrop, (dead) => {
-        this.#retire(dead);
-        dead.close();
-      });
-      this.#active.push(s);
-      return s;
-    }
-    this.#next = (this.#next + 1) % this.#active.length;
-    return this.#active[this.#next]!;
+  #open(slot: number): PooledSocket {
+    return new PooledSocket(this.#to, this.#opts.randomizeCase, this.#onDrop, (dead) => {
+      this.#retire(dead, slot);
+      dead.close();
+    });
   }
 
-  #retire(s: PooledSocket): void {
+  /** Frees the slot; the socket closes once its last answer is in. */
+  #retire(s: PooledSocket, slot: number): void {
     if (s.retired) return;
     s.retired = true;
-    const i = this.#active.indexOf(s);
-    if (i >= 0) this.#active.splice(i, 1);
-    if (s.pending.size === 0 && s.uses > 0 && s.connected) s.close();
+    if (this.#slots[slot] === s) this.#slots[slot] = undefined;
   }
 
   close(): void {
     this.#closed = true;
     const err = new ExchangeError('ECANCELED', `forward: ${this.#to.name} closed`);
-    for (const s of this.#active.splice(0)) {
+    for (let i = 0; i < this.#slots.length; i++) {
+      const s = this.#slots[i];
+      if (!s) continue;
+      this.#slots[i] = undefined;
       for (const p of [...s.pending.values()]) p.finish(err);
       s.close();
     }

@@ -6,7 +6,7 @@ import { encodeMessage } from '../../core/wire.js';
 import { makeQuery } from '../../core/message.js';
 import type { ExchangeOptions } from './exchange.js';
 import { TcpPool } from './tcp.js';
-import { UdpPool } from './udp-pool.js';
+import { UDP_DEFAULTS, UdpPool, type UdpPoolOptions } from './udp-pool.js';
 import type { Endpoint } from './to.js';
 
 export interface HealthOptions {
@@ -35,13 +35,19 @@ export class Upstream {
   /** Cancels of the UDP exchanges under way. */
   readonly #udp = new Set<(err: Error) => void>();
 
-  constructor(to: Endpoint, expireMs: number, health: HealthOptions, hooks: { onDrop: () => void; onProbeFail: () => void }) {
+  constructor(
+    to: Endpoint,
+    expireMs: number,
+    health: HealthOptions,
+    hooks: { onDrop: () => void; onProbeFail: () => void },
+    udp: UdpPoolOptions = UDP_DEFAULTS,
+  ) {
     this.to = to;
     this.#health = health;
     this.#onDrop = hooks.onDrop;
     this.#onProbeFail = hooks.onProbeFail;
     this.#tcp = new TcpPool(to, expireMs, hooks.onDrop);
-    this.#udpPool = new UdpPool(to, hooks.onDrop);
+    this.#udpPool = new UdpPool(to, hooks.onDrop, udp);
     this.#probe = encodeMessage(makeQuery(health.domain, 'NS', { id: 0, rd: health.recursionDesired }));
   }
 

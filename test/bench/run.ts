@@ -1,5 +1,7 @@
 // `npm run bench`: dnsperf against nodens and reference servers on loopback, in the same run, printed as
-// tables with ratios. Not a test: it asserts nothing, it measures. Flags: --seconds N, --only a,b.
+// tables with ratios. Not a test: it asserts nothing, it measures. Flags: --seconds N, --only a,b,
+// --node PATH[,PATH...] (the Node binaries nodens runs on: the first for every section, all of them for `runtimes`).
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -15,7 +17,9 @@ export interface BenchContext {
   readonly seconds: number;
   readonly dir: string;
   readonly data: BenchData;
-  startNodens(name: string, corefile: string, extraArgs?: string[]): Promise<Running>;
+  /** The Node binaries given with --node (default: the one running the bench); nodens runs on the first. */
+  readonly nodes: readonly string[];
+  startNodens(name: string, corefile: string, extraArgs?: string[], node?: string): Promise<Running>;
   startDnsmasq(name: string, extraArgs?: string[]): Promise<Running>;
   measure(server: Running, queryFile?: string): Promise<Row>;
   measureAtRate(server: Running, rate: number, queryFile?: string): Promise<PerfResult>;
@@ -30,25 +34,26 @@ export interface Row {
   rssMb: number;
 }
 
-function args(): { seconds: number; only: string[] | undefined } {
+function args(): { seconds: number; only: string[] | undefined; nodes: string[] } {
   const argv = process.argv.slice(2);
   const get = (flag: string) => {
     const i = argv.indexOf(flag);
     return i >= 0 ? argv[i + 1] : undefined;
   };
-  return { seconds: Number(get('--seconds') ?? 10), only: get('--only')?.split(',') };
+  const nodes = get('--node')?.split(',').filter((n) => n !== '').map((n) => path.resolve(n)) ?? [process.execPath];
+  return { seconds: Number(get('--seconds') ?? 10), only: get('--only')?.split(','), nodes };
 }
 
-function makeContext(seconds: number, dir: string, data: BenchData): BenchContext {
+function makeContext(seconds: number, dir: string, data: BenchData, nodes: readonly string[]): BenchContext {
   const ctx: BenchContext = {
-    seconds, dir, data,
-    async startNodens(name, corefile, extraArgs = []) {
+    seconds, dir, data, nodes,
+    async startNodens(name, corefile, extraArgs = [], node = nodes[0]!) {
       const port = await freePort();
       const file = path.join(dir, `${name.replace(/\W+/g, '-')}.Corefile`);
       fs.writeFileSync(file, corefile.replaceAll('PORT', String(port)));
       // One process logs "serving"; a primary with workers logs "N workers serving" once all are up.
       const ready = extraArgs.includes('--workers') ? /workers serving/ : /nodens-\S+ on node \S+ serving/;
-      return startProcess(name, process.execPath, [CLI, '-conf', file, ...extraArgs], ready, port);
+      return startProcess(name, node, [CLI, '-conf', file, ...extraArgs], ready, port);
     },
     async startDnsmasq(name, extraArgs = []) {
       const port = await freePort();
@@ -96,8 +101,8 @@ export function printTable(title: string, rows: Row[], base = rows[0]): void {
   console.log(lines.join('\n'));
 }
 
-function startHostsNodens(ctx: BenchContext, name = 'nodens (hosts)'): Promise<Running> {
-  return ctx.startNodens(name, `.:PORT {\n  bind 127.0.0.1\n  hosts ${ctx.data.hostsFile} {\n    reload 0\n  }\n}\n`);
+export function startHostsNodens(ctx: BenchContext, name = 'nodens (hosts)', node?: string): Promise<Running> {
+  return ctx.startNodens(name, `.:PORT {\n  bind 127.0.0.1\n  hosts ${ctx.data.hostsFile} {\n    reload 0\n  }\n}\n`, [], node);
 }
 
 async function hostsSection(ctx: BenchContext): Promise<Row[]> {
@@ -131,19 +136,20 @@ async function hostsSection(ctx: BenchContext): Promise<Row[]> {
 }
 
 async function main(): Promise<void> {
-  const { seconds, only } = args();
+  const { seconds, only, nodes } = args();
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nodens-bench-'));
   const data = writeData(dir);
-  const ctx = makeContext(seconds, dir, data);
-  console.log(`# nodens benchmark — ${new Date().toISOString()}, ${os.cpus().length} cores, node ${process.version}, dnsperf -c 4, full load: best of 2 runs of ${seconds}s`);
+  const ctx = makeContext(seconds, dir, data, nodes);
+  const nodensOn = nodes.map((n) => execFileSync(n, ['--version'], { encoding: 'utf8' }).trim()).join(', ');
+  console.log(`# nodens benchmark — ${new Date().toISOString()}, ${os.cpus().length} cores, nodens on node ${nodensOn} (bench on ${process.version}), dnsperf -c 4, full load: best of 2 runs of ${seconds}s`);
   const want = (name: string) => !only || only.includes(name);
   try {
     if (want('hosts')) await hostsSection(ctx);
     // Each section's figures are compared with the hosts server measured again just before them: this
     // machine's speed drifts over a run (a shared VM), so a ratio to a row taken minutes earlier misleads.
-    const baseline = await startHostsNodens(ctx, 'nodens (hosts), measured just before');
+    const baseline = extraSections.some((s) => want(s.name) && !s.ownBaseline) ? await startHostsNodens(ctx, 'nodens (hosts), measured just before') : undefined;
     for (const section of extraSections) {
-      if (want(section.name)) await section.run(ctx, await ctx.measure(baseline));
+      if (want(section.name)) await section.run(ctx, baseline && !section.ownBaseline ? await ctx.measure(baseline) : undefined);
     }
   } finally {
     await stopAll();

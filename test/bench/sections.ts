@@ -1,9 +1,12 @@
 // The benchmark sections beyond hosts, one per issue that asks for numbers; each compares with the
 // hosts row measured in the same run.
-import { printTable, type BenchContext, type Row } from './run.js';
+import { execFileSync } from 'node:child_process';
+import { printTable, startHostsNodens, type BenchContext, type Row } from './run.js';
 
 export interface Section {
   readonly name: string;
+  /** The section compares its rows among themselves: no hosts baseline is measured before it. */
+  readonly ownBaseline?: boolean;
   run(ctx: BenchContext, hosts: Row | undefined): Promise<void>;
 }
 
@@ -44,11 +47,12 @@ const cache: Section = {
   },
 };
 
+const kubernetesCorefile = (ctx: BenchContext) => `cluster.local:PORT {\n  bind 127.0.0.1\n  kubernetes cluster.local {\n    manifests ${ctx.data.k8sManifests}\n  }\n}\n`;
+
 const kubernetes: Section = {
   name: 'kubernetes',
   async run(ctx, hosts) {
-    const server = await ctx.startNodens('nodens kubernetes (5,000 svc / 50,000 ep)',
-      `cluster.local:PORT {\n  bind 127.0.0.1\n  kubernetes cluster.local {\n    manifests ${ctx.data.k8sManifests}\n  }\n}\n`);
+    const server = await ctx.startNodens('nodens kubernetes (5,000 svc / 50,000 ep)', kubernetesCorefile(ctx));
     try {
       printTable('kubernetes: ClusterIP answers, 5,000 Services and 50,000 endpoints loaded', rowsWith(hosts, [await ctx.measure(server, ctx.data.k8sQueries)]));
     } finally {
@@ -102,4 +106,62 @@ const etcd: Section = {
   },
 };
 
-export const extraSections: readonly Section[] = [cache, kubernetes, prometheus, workers, etcd];
+/**
+ * The hosts and kubernetes servers on each Node binary given with --node, in one run, each ratio against the
+ * first binary: which runtime the image ships. Two rounds, the second in reverse order, best of both per
+ * binary: the shared machine's speed drifts, and a binary measured only last or first would carry the drift.
+ */
+const runtimes: Section = {
+  name: 'runtimes',
+  ownBaseline: true,
+  async run(ctx) {
+    const best = new Map<string, { hosts?: Row; k8s?: Row }>();
+    const keep = (node: string, key: 'hosts' | 'k8s', row: Row) => {
+      const entry = best.get(node) ?? {};
+      if (!entry[key] || row.full.qps > entry[key].full.qps) entry[key] = row;
+      best.set(node, entry);
+    };
+    for (const round of [ctx.nodes, [...ctx.nodes].reverse()]) {
+      for (const node of round) {
+        const version = execFileSync(node, ['--version'], { encoding: 'utf8' }).trim();
+        const hosts = await startHostsNodens(ctx, `node ${version}`, node);
+        try {
+          keep(node, 'hosts', await ctx.measure(hosts));
+        } finally {
+          await hosts.stop();
+        }
+        const started = performance.now();
+        const k8s = await ctx.startNodens(`node ${version}`, kubernetesCorefile(ctx), [], node);
+        const startSeconds = (performance.now() - started) / 1000;
+        try {
+          const row = await ctx.measure(k8s, ctx.data.k8sQueries);
+          keep(node, 'k8s', { ...row, name: `${row.name} (ready in ${startSeconds.toFixed(1)} s)` });
+        } finally {
+          await k8s.stop();
+        }
+      }
+    }
+    const rows = (key: 'hosts' | 'k8s') => ctx.nodes.map((n) => best.get(n)![key]!);
+    printTable('runtimes: nodens hosts (1,000 names) on each Node, best of 2 rounds', rows('hosts'));
+    printTable('runtimes: nodens kubernetes ClusterIP answers (5,000 svc / 50,000 ep) on each Node, best of 2 rounds', rows('k8s'));
+  },
+};
+
+const forward: Section = {
+  name: 'forward',
+  async run() {
+    const { runForwardBench } = await import('./forward.js');
+    await runForwardBench();
+  },
+};
+
+// In process, no dnsperf: a `rewrite name suffix` in front of hosts costs ≤ 1 µs per query (issue 9).
+const rewrite: Section = {
+  name: 'rewrite',
+  async run() {
+    const { measureRewriteCost, printRewriteCost } = await import('./rewrite.js');
+    printRewriteCost(await measureRewriteCost());
+  },
+};
+
+export const extraSections: readonly Section[] = [cache, forward, kubernetes, prometheus, workers, etcd, runtimes, rewrite];
