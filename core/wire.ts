@@ -118,6 +118,8 @@ export interface EncodeOptions {
   maxSize?: number;
   /** Collect the offsets of every record's TTL field (for the cache's wire patching). */
   ttlOffsets?: number[];
+  /** Collect the offset just past every record written (for a WireLayout's `records`). */
+  recordEnds?: number[];
 }
 
 function flagsOf(m: Message, tc: boolean, q: Message | undefined): number {
@@ -157,6 +159,7 @@ export function encodeMessage(m: Message, opts: EncodeOptions = {}): Buffer {
         break outer;
       }
       opts.ttlOffsets?.push(ttlAt);
+      opts.recordEnds?.push(w.pos);
       counts[s]!++;
     }
   }
