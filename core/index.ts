@@ -12,7 +12,7 @@ export {
   Rcode, WireReply, classCode, className, decodeMessage, fqdn, isWireReply, makeErrorReply, makeQuery, makeReply, messageOf, rcodeName, recordType, trimDot, typeCode, typeName,
 } from './message.js';
 export type {
-  AAAARecord, ARecord, Edns, EdnsOption, WireLayout, HINFORecord, MXRecord, Message, NameRecord, OpaqueRecord, Question, Reply, ResourceRecord, SOAData, SOARecord, SRVRecord, TXTRecord,
+  AAAARecord, ARecord, Edns, EdnsOption, WireLayout, WireRecords, HINFORecord, MXRecord, Message, NameRecord, OpaqueRecord, Question, Reply, ResourceRecord, SOAData, SOARecord, SRVRecord, TXTRecord,
 } from './message.js';
 export { encodeMessage, scanMessage } from './wire.js';
 export { asConfigError, ConfigError, ConfigErrors, didYouMean, errorAt } from './config/errors.js';

@@ -73,6 +73,10 @@ export class DnsServer implements SignalOwner {
   #gen!: Generation;
   #closing = false;
   #panics;
+  /** UDP queries in flight per client address (only those with one), and the bound on them. */
+  readonly #udpInFlight = new Map<string, number>();
+  readonly #maxUdpInFlight: number;
+  readonly #udpShedTotal;
   /** Reloads run one at a time, in the order asked; a waiting one cuts short the readiness wait of the running one. */
   #reloads: Promise<void> = Promise.resolve();
   #reloadsWaiting = 0;
@@ -84,6 +88,8 @@ export class DnsServer implements SignalOwner {
     this.deadlineMs = opts.deadlineMs ?? 5000;
     this.#ednsSize = opts.ednsSize ?? 1232;
     this.#panics = this.metrics.counter('coredns_panics_total', 'A metrics that counts the number of panics.');
+    this.#maxUdpInFlight = opts.limits?.maxUdpInFlightPerClient ?? DEFAULT_LIMITS.maxUdpInFlightPerClient;
+    this.#udpShedTotal = this.metrics.counter('nodens_udp_client_shed_total', 'UDP queries dropped because their client had maxUdpInFlightPerClient queries in flight.');
   }
 
   /** Sets up every plugin, binds every listener, then runs the plugins' startup hooks. */
@@ -119,6 +125,11 @@ export class DnsServer implements SignalOwner {
 
   #handle(listenerKey: string, wire: Buffer, client: ClientInfo, local: Peer): Buffer | undefined | Promise<Buffer | undefined> {
     const start = performance.now();
+    // A client with its share of queries in flight waits for them before it is heard again (UDP; a
+    // TCP connection has its own pipeline bound). The map holds only clients with a query in flight.
+    if (client.transport === 'udp' && this.#udpInFlight.size > 0 && (this.#udpInFlight.get(client.address) ?? 0) >= this.#maxUdpInFlight) {
+      return this.#shed(client);
+    }
     switch (checkHeader(wire)) {
       case HeaderCheck.Drop: return undefined;
       case HeaderCheck.FormErr: return headerOnlyReply(wire, Rcode.FORMERR);
@@ -164,12 +175,25 @@ export class DnsServer implements SignalOwner {
     }
     if (!(result instanceof Promise)) return this.#send(req, result, target);
     gen.inflight++;
+    const udp = client.transport === 'udp';
+    if (udp) this.#udpInFlight.set(client.address, (this.#udpInFlight.get(client.address) ?? 0) + 1);
     return result.then(
       (reply) => this.#send(req, reply, target),
       (err: unknown) => (err instanceof DropQuery ? this.#drop(req, err) : this.#send(req, this.#errorReply(req, err), target, err as Error)),
     ).finally(() => {
+      if (udp) {
+        const n = this.#udpInFlight.get(client.address)! - 1;
+        if (n === 0) this.#udpInFlight.delete(client.address);
+        else this.#udpInFlight.set(client.address, n);
+      }
       if (--gen.inflight === 0) gen.drained?.();
     });
+  }
+
+  #shed(client: ClientInfo): undefined {
+    this.#udpShedTotal.inc();
+    this.#warnOnce('udp-per-client', `a client (${client.address}) has maxUdpInFlightPerClient (${this.#maxUdpInFlight}) UDP queries in flight: its further queries are dropped until some are answered (nodens_udp_client_shed_total counts them)`);
+    return undefined;
   }
 
   #send(req: QueryRequest, reply: Reply, target: Parameters<typeof finishReply>[1], error?: Error): Buffer {

@@ -20,6 +20,7 @@ import metadata from './metadata/index.js';
 import minimal from './minimal/index.js';
 import nsid from './nsid/index.js';
 import prometheus from './prometheus/index.js';
+import ratelimit from './ratelimit/index.js';
 import ready from './ready/index.js';
 import reload from './reload/index.js';
 import rewrite from './rewrite/index.js';
@@ -46,6 +47,7 @@ const plugins: AnyPlugin[] = [
   minimal,
   nsid,
   prometheus,
+  ratelimit,
   ready,
   reload,
   rewrite,

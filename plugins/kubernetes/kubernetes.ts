@@ -6,6 +6,7 @@ import { canonicalIP } from '../../core/ip.js';
 import { Rcode, makeQuery, makeReply, messageOf, type Message, type Reply, type ResourceRecord } from '../../core/message.js';
 import type { Handler, Next, Request } from '../../core/plugin.js';
 import { fallsThrough, isInZone, matchZone, stripZone, type Fallthrough } from '../../core/zones.js';
+import { AnswerCache } from './answer-cache.js';
 import { parseName, type RecordRequest } from './names.js';
 import {
   addressRecords, find, nsRecords, ptrTargets, soaRecord, srvRecords, type AnswerConfig, type Found,
@@ -34,16 +35,24 @@ const MAX_CHAIN = 8;
 const chainDepth = new AsyncLocalStorage<number>();
 
 export class KubernetesHandler implements Handler {
-  constructor(private readonly cfg: KubernetesHandlerConfig) {}
+  /** Big answers as bytes, until the index changes. */
+  readonly #big: AnswerCache;
+
+  constructor(private readonly cfg: KubernetesHandlerConfig) {
+    this.#big = new AnswerCache((l) => cfg.index.onChange(l));
+  }
 
   serve(req: Request, next: Next): Reply | Promise<Reply> {
     const zone = matchZone(req.qname, this.cfg.zones);
     if (zone === undefined) return next();
     if (req.qtype === 'AXFR' || req.qtype === 'IXFR') return makeReply(req.query, { rcode: Rcode.REFUSED });
     // CoreDNS keeps the case of the query in owner names.
+    const big = this.#big.get(req);
+    if (big !== undefined) return big;
     const owner = req.query.question[0]?.name ?? req.qname;
     const res = this.#lookup(req.qname, owner, req.qtype, zone, []);
-    return res instanceof Promise ? res.then((r) => this.#reply(req, next, zone, r)) : this.#reply(req, next, zone, res);
+    // Only an answer made from the index alone may be kept: one through resolve() is not the index's.
+    return res instanceof Promise ? res.then((r) => this.#reply(req, next, zone, r, false)) : this.#reply(req, next, zone, res, true);
   }
 
   ready(): boolean {
@@ -80,10 +89,11 @@ export class KubernetesHandler implements Handler {
   }
 
   async close(): Promise<void> {
+    this.#big.close();
     await this.cfg.close?.();
   }
 
-  #reply(req: Request, next: Next, zone: string, res: Result): Reply | Promise<Reply> {
+  #reply(req: Request, next: Next, zone: string, res: Result, keep: boolean): Reply | Promise<Reply> {
     if (res.answer === undefined) {
       if (fallsThrough(this.cfg.fall, req.qname)) return next();
       if (!this.cfg.index.synced) {
@@ -94,7 +104,8 @@ export class KubernetesHandler implements Handler {
       return makeReply(req.query, { rcode: Rcode.NXDOMAIN, aa: true, authority: [soaRecord(this.cfg, zone)] });
     }
     if (res.answer.length === 0) return makeReply(req.query, { aa: true, authority: [soaRecord(this.cfg, zone)] });
-    return makeReply(req.query, { aa: true, tc: res.tc ?? false, answer: res.answer, additional: res.additional ?? [] });
+    const reply = makeReply(req.query, { aa: true, tc: res.tc ?? false, answer: res.answer, additional: res.additional ?? [] });
+    return keep && !reply.tc ? this.#big.offer(req, reply) : reply;
   }
 
   #lookup(name: string, owner: string, qtype: string, zone: string, chain: readonly ResourceRecord[]): Result | Promise<Result> {
