@@ -87,7 +87,7 @@ export function startFileFeed(index: IndexSink, options: FileFeedOptions, logger
     for (const raw of objects) {
       const kind = KINDS[raw.kind as string];
       if (kind === undefined || !wanted(kind)) continue;
-      const selector = kind === 'namespaces' ? nsLabels : kind === 'pods' ? undefined : labels;
+      const selector = kind === 'namespaces' ? nsLabels : labels;
       const rawLabels = ((raw.metadata ?? {}) as { labels?: Record<string, string> }).labels;
       if (selector && !selector.matches(rawLabels)) continue;
       const obj = TRIM[kind](raw, { podNames: options.podNames ?? false });

@@ -86,16 +86,15 @@ export class KubernetesHandler implements Handler {
       case 'PTR': {
         const targets = ptrTargets(cfg, name);
         if (targets === undefined) {
-          const found = find(cfg, name, zone, false);
-          if (found.t === 'nx') return NXDOMAIN;
-          // CoreDNS answers a PTR query for an ExternalName service with its external name.
-          return found.t === 'external' ? { answer: [{ name: owner, ttl: cfg.ttl, type: 'PTR', data: found.entry.externalName }] } : NODATA;
+          // A forward name (an ExternalName service's too): CoreDNS's Reverse keeps only Records' error.
+          return this.#exists(name, zone);
         }
         if (targets.length === 0) return NXDOMAIN;
         return { answer: targets.map((t) => ({ name: owner, ttl: cfg.ttl, type: 'PTR', data: t })) };
       }
       case 'SOA':
-        return { answer: [soaRecord(cfg, zone)] };
+        // CoreDNS's handler answers SOA at the apex only; below it, NODATA for any name (SOA in authority).
+        return name === zone ? { answer: [soaRecord(cfg, zone)] } : NODATA;
       case 'NS':
         if (name === zone) return nsRecords(cfg, owner, zone);
         return this.#exists(name, zone);

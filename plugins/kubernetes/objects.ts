@@ -62,8 +62,13 @@ export interface KPod {
   apiVersion?: string;
   kind?: string;
   metadata: ObjectMeta;
+  /** Trimmed form: set only when true (autopath never rewrites for a pod on the host's network). */
+  hostNetwork?: boolean;
   status?: { podIP?: string; podIPs?: { ip: string }[] };
 }
+
+/** Phases CoreDNS's pod watch leaves out (its field selector): such a pod keeps no addresses here. */
+const GONE_PHASES = new Set(['Succeeded', 'Failed', 'Unknown']);
 
 export type KObject = KService | KEndpointSlice | KNamespace | KPod;
 export type ResourceKind = 'services' | 'endpointslices' | 'namespaces' | 'pods';
@@ -153,6 +158,9 @@ export function trimPod(raw: unknown): KPod {
   const o = obj(raw);
   const status = obj(o.status);
   const out: KPod = { metadata: trimMeta(o.metadata) };
+  if (obj(o.spec).hostNetwork === true) out.hostNetwork = true;
+  // CoreDNS's ToPod: a terminating pod (deletionTimestamp set) is ignored, as are pods that are done.
+  if (obj(o.metadata).deletionTimestamp || GONE_PHASES.has(str(status.phase) ?? '')) return out;
   const ips: { ip: string }[] = [];
   if (Array.isArray(status.podIPs)) for (const p of status.podIPs) if (str(obj(p).ip)) ips.push({ ip: str(obj(p).ip)! });
   if (ips.length === 0 && str(status.podIP)) ips.push({ ip: str(status.podIP)! });

@@ -5,7 +5,7 @@ import {
   DURATION_PATTERN, durationArg, expectArgs, fallthroughArg, intArg, oneOf, parseDuration, unknownProperty, zonesArg,
 } from '../../core/config/args.js';
 import { errorAt } from '../../core/config/errors.js';
-import type { Directive, ParseContext } from '../../core/config/types.js';
+import type { Directive, ParseContext, Token } from '../../core/config/types.js';
 import type { Handler, JsonSchema, SetupEnv } from '../../core/plugin.js';
 import { normalizeZone } from '../../core/zones.js';
 import { isReverseZone, type PodMode } from './answers.js';
@@ -64,7 +64,7 @@ export const schema: JsonSchema = {
     fallthrough: { type: 'array', items: { type: 'string' } },
     ignore: { type: 'array', items: { enum: ['empty_service'] } },
     startup_timeout: { type: 'string', pattern: DURATION_PATTERN },
-    apiserver_qps: { type: 'integer', minimum: 0 },
+    apiserver_qps: { type: 'number', minimum: 0 },
     apiserver_burst: { type: 'integer', minimum: 0 },
     apiserver_max_inflight: { type: 'integer', minimum: 0 },
     manifests: { type: 'array', items: str, minItems: 1 },
@@ -75,6 +75,14 @@ const PROPERTIES = [
   'endpoint', 'tls', 'kubeconfig', 'namespaces', 'labels', 'namespace_labels', 'pods', 'endpoint_pod_names', 'ttl',
   'noendpoints', 'fallthrough', 'ignore', 'startup_timeout', 'apiserver_qps', 'apiserver_burst', 'apiserver_max_inflight', 'manifests',
 ];
+
+/** CoreDNS parses apiserver_qps as a float32 (`50.0`) and wants it >= 0. */
+function floatArg(tok: Token): number {
+  const v = Number(tok.text);
+  if (tok.text.trim() === '' || !Number.isFinite(v)) errorAt(tok, NAME, `apiserver_qps: '${tok.text}' is not a number`, 'ERR_BAD_VALUE');
+  if (v < 0) errorAt(tok, NAME, 'apiserver_qps must be >= 0', 'ERR_BAD_VALUE');
+  return v;
+}
 
 function selectorArg(p: Directive): string {
   const text = expectArgs(p, NAME, 1, Infinity).map((t) => t.text).join(' ');
@@ -104,9 +112,11 @@ export function parse(d: Directive, ctx: ParseContext): KubernetesOptions {
       case 'ttl': opts.ttl = intArg(expectArgs(p, NAME, 1)[0]!, NAME, 0, 3600); break;
       case 'noendpoints': expectArgs(p, NAME, 0); opts.noendpoints = true; break;
       case 'fallthrough': opts.fallthrough = fallthroughArg(args, ctx, NAME); break;
-      case 'ignore': opts.ignore = [oneOf(expectArgs(p, NAME, 1)[0]!, NAME, ['empty_service'] as const)]; break;
+      // CoreDNS reads only the first argument (its setup tests accept `ignore empty_service more words`).
+      case 'ignore': opts.ignore = [oneOf(expectArgs(p, NAME, 1, Infinity)[0]!, NAME, ['empty_service'] as const)]; break;
       case 'startup_timeout': opts.startup_timeout = durationArg(expectArgs(p, NAME, 1)[0]!, NAME); break;
-      case 'apiserver_qps': case 'apiserver_burst': case 'apiserver_max_inflight':
+      case 'apiserver_qps': opts.apiserver_qps = floatArg(expectArgs(p, NAME, 1)[0]!); break;
+      case 'apiserver_burst': case 'apiserver_max_inflight':
         opts[p.name.text as 'apiserver_qps'] = intArg(expectArgs(p, NAME, 1)[0]!, NAME, 0);
         break;
       case 'manifests': opts.manifests = expectArgs(p, NAME, 1, Infinity).map((t) => t.text); break;
