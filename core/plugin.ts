@@ -1,5 +1,5 @@
 // The plugin contract: what a plugin author writes (definePlugin) and what a handler sees (Request, Next).
-import type { Directive, ParseContext } from './config/types.js';
+import type { Directive, ParseContext, Position } from './config/types.js';
 import type { Logger } from './log.js';
 import type { Message, Reply } from './message.js';
 import type { Metrics } from './metrics.js';
@@ -64,6 +64,8 @@ export interface Handler {
   serve?(req: Request, next: Next): Reply | Promise<Reply>;
   /** For the ready plugin: false until the plugin can answer (kubernetes: informers synced). */
   ready?(): boolean;
+  /** This handler logs the errors of the queries it sees (the errors plugin): the server then logs none of its own. */
+  readonly logsErrors?: boolean;
   /** Release sockets, timers and watches; called on shutdown and when a reload replaces the config. */
   close?(): Promise<void> | void;
 }
@@ -125,6 +127,12 @@ export interface ServerControl {
 /** JSON Schema of a plugin's options (validated with ajv). */
 export type JsonSchema = Record<string, unknown>;
 
+/** What check() is told: the block's zones, the config folder, and where a path into the options stands. */
+export interface CheckContext extends ParseContext {
+  /** The position of `path` in the config (`['to', 0]`): the YAML node, or the Corefile token or directive. */
+  at(path: readonly (string | number)[]): Position;
+}
+
 export interface PluginDefinition<Options = unknown> {
   /** The Corefile directive. */
   readonly name: string;
@@ -132,6 +140,19 @@ export interface PluginDefinition<Options = unknown> {
   readonly schema: JsonSchema;
   /** Corefile directive → options; throws ConfigError at a token's position. */
   parse(directive: Directive, ctx: ParseContext): Options;
+  /**
+   * Options → canonical options, for Corefile and YAML alike (YAML options never pass through parse()):
+   * normalise what parse() would have (zones lower-cased without the dot), and check what the schema
+   * cannot (an upstream address, a regex, two options that exclude each other). Runs after the schema,
+   * at load, under --validate and on reload, so it must be pure: no sockets, timers, watches or remote
+   * calls. Throw a ConfigError at `ctx.at(path)`. Returns the options setup() gets (void: unchanged).
+   */
+  check?(options: Options, ctx: CheckContext): Options | void;
+  /**
+   * Zones for which this instance answers every query itself, never calling next() (hosts without
+   * fallthrough). The loader warns about a plugin later in the chain that can then never answer.
+   */
+  answers?(options: Options, ctx: ParseContext): readonly string[];
   /** Options → handler. */
   setup(options: Options, env: SetupEnv): Handler | Promise<Handler>;
   /** At most once per server block (CoreDNS's ErrOnce). Default true. */

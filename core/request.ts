@@ -34,6 +34,8 @@ export class QueryRequest implements Request {
   readonly size: number;
   readonly start: number;
   zone = '';
+  /** The block's chain has a plugin that logs this query's error (errors): the server then does not. */
+  errorsLogged = false;
   /** The plugin that produced the reply (set by the chain). */
   producer: string | undefined;
   #server: string | undefined;

@@ -1,7 +1,7 @@
 // The DNS server: listeners, zone routing, the query path (read #handle top to bottom), reload and shutdown.
 import { compose, errorPlugin, type Chain } from './chain.js';
 import type { Config, ServerBlockConfig } from './config/types.js';
-import { ConfigError } from './config/errors.js';
+import { asConfigError, ConfigError } from './config/errors.js';
 import { DEFAULT_LIMITS, Listener, type ClientInfo, type ListenerLimits } from './listeners.js';
 import { createLogger, RateLimitedLog, type Logger } from './log.js';
 import { decodeMessage, fqdn, makeErrorReply, Rcode, WireError, type Message, type Reply } from './message.js';
@@ -31,6 +31,8 @@ export interface ServerOptions {
   readonly loadConfig?: () => Config | Promise<Config>;
   /** What a fatal plugin error does (loop detected); default: log and exit(1). */
   readonly onFatal?: (message: string) => void;
+  /** A reload waits this long for the new config's plugins to be ready before it takes over anyway; default 5 s. */
+  readonly reloadReadyTimeoutMs?: number;
 }
 
 /** One server block as running: its zones and its chain. */
@@ -38,6 +40,8 @@ interface Block {
   readonly label: string;
   readonly zones: readonly string[];
   readonly chain: Chain;
+  /** A handler of the chain logs the errors of its queries (Handler.logsErrors). */
+  readonly logsErrors: boolean;
 }
 
 /** Everything one config built: routing tables per listener and the plugin instances. A reload makes a new one. */
@@ -61,10 +65,14 @@ export class DnsServer implements SignalOwner {
   readonly #listeners = new Map<string, Listener>();
   readonly #controllers = new Set<AbortController>();
   readonly #errorLog = new RateLimitedLog(5000);
+  readonly #warned = new Set<string>();
   readonly #ednsSize: number;
   #gen!: Generation;
   #closing = false;
   #panics;
+  /** Reloads run one at a time, in the order asked; a waiting one cuts short the readiness wait of the running one. */
+  #reloads: Promise<void> = Promise.resolve();
+  #reloadsWaiting = 0;
 
   private constructor(opts: ServerOptions) {
     this.#opts = opts;
@@ -142,6 +150,7 @@ export class DnsServer implements SignalOwner {
     const block = route(gen.routes.get(listenerKey), req.qname);
     if (!block || req.qclass !== 'IN') return this.#send(req, makeErrorReply(query, Rcode.REFUSED), target);
     req.zone = block.zone;
+    req.errorsLogged = block.block.logsErrors;
 
     let result: Reply | Promise<Reply>;
     try {
@@ -192,6 +201,8 @@ export class DnsServer implements SignalOwner {
   }
 
   #logError(req: QueryRequest, err: unknown): void {
+    // One line per failure: the errors plugin says it (with its consolidation), so the server does not.
+    if (req.errorsLogged) return;
     const plugin = errorPlugin(err) ?? 'core';
     const message = err instanceof Error ? err.message : String(err);
     const line = this.#errorLog.line(plugin, `plugin/${plugin}: ${fqdn(req.qname)} ${req.qtype}: ${message}`);
@@ -243,14 +254,16 @@ export class DnsServer implements SignalOwner {
       try {
         handler = await (plugin.setup as (o: unknown, e: SetupEnv) => Handler | Promise<Handler>)(entry.options, env);
       } catch (err) {
-        if (err instanceof ConfigError) throw err;
+        // Also a ConfigError of another copy of nodens (recognised by its fields), placed at the directive if it has no place.
+        const known = asConfigError(err);
+        if (known) throw known.pos ? known : new ConfigError(entry.pos, known.plugin ?? entry.name, known.detail, known.code);
         throw new ConfigError(entry.pos, entry.name, (err as Error).message, 'ERR_BAD_VALUE');
       }
       links.push({ name: entry.name, handler });
       gen.instances.push({ name: entry.name, zones, handler });
     }
     this.logger.info(`${label} chain: ${links.filter((l) => l.handler.serve).map((l) => l.name).join(' -> ') || '(empty)'}`);
-    return { label, zones, chain: compose(links) };
+    return { label, zones, chain: compose(links), logsErrors: links.some((l) => l.handler.logsErrors === true) };
   }
 
   #envFor(name: string, zones: string[], config: Config, gen: Generation, listen: (Peer & { transport: Transport })[], listenKey: string): SetupEnv {
@@ -294,18 +307,29 @@ export class DnsServer implements SignalOwner {
     }
   }
 
+  #newListener(address: string, key: string): Listener {
+    return new Listener(address, (wire, client, local) => this.#handle(key, wire, client, local), { ...DEFAULT_LIMITS, ...this.#opts.limits }, this.#warnOnce);
+  }
+
+  /** A listener's warning (UDP buffers capped by the kernel) is the same for all of them: said once. */
+  readonly #warnOnce = (key: string, message: string): void => {
+    if (this.#warned.has(key)) return;
+    this.#warned.add(key);
+    this.logger.warn(message);
+  };
+
   async #bindListeners(gen: Generation): Promise<void> {
     for (const key of gen.routes.keys()) {
       if (this.#listeners.has(key)) continue;
       const [address, port] = splitListenKey(key);
-      const listener = new Listener(address, (wire, client, local) => this.#handle(key, wire, client, local), { ...DEFAULT_LIMITS, ...this.#opts.limits });
+      const listener = this.#newListener(address, key);
       try {
         await listener.listen(port);
       } catch (err) {
         const code = (err as NodeJS.ErrnoException).code;
         if (address === ANY_ADDRESS && (code === 'EAFNOSUPPORT' || code === 'EADDRNOTAVAIL')) {
           // No IPv6 on this host: fall back to all IPv4 addresses.
-          const v4 = new Listener('0.0.0.0', (wire, client, local) => this.#handle(key, wire, client, local), { ...DEFAULT_LIMITS, ...this.#opts.limits });
+          const v4 = this.#newListener('0.0.0.0', key);
           await v4.listen(port);
           this.#listeners.set(key, v4);
           continue;
@@ -333,6 +357,16 @@ export class DnsServer implements SignalOwner {
    * If the new config fails to set up, the old one keeps serving and the error is thrown.
    */
   async reload(config: Config): Promise<void> {
+    this.#reloadsWaiting++;
+    const run = this.#reloads.then(() => {
+      this.#reloadsWaiting--;
+      return this.#reloadNow(config);
+    });
+    this.#reloads = run.catch(() => {});
+    return run;
+  }
+
+  async #reloadNow(config: Config): Promise<void> {
     const next = await this.#build(config);
     try {
       await this.#bindListeners(next);
@@ -340,6 +374,9 @@ export class DnsServer implements SignalOwner {
       await closeInstances(next.instances, this.logger);
       throw err;
     }
+    // The old config answers until the new one's plugins are ready (a kubernetes index synced), so a reload
+    // never serves less than before; past the bound the new one takes over, kubernetes keeping the old data.
+    await this.#whenReady(next);
     const old = this.#gen;
     this.#gen = next;
     for (const [key, listener] of this.#listeners) {
@@ -352,6 +389,24 @@ export class DnsServer implements SignalOwner {
     for (const hook of next.startup) await hook();
     void this.#drain(old).then(() => closeInstances(old.instances, this.logger));
     this.logger.info(`reloaded ${config.file}`);
+  }
+
+  async #whenReady(gen: Generation): Promise<void> {
+    const unready = (): string[] => gen.instances.filter(({ handler }) => {
+      try {
+        return handler.ready !== undefined && !handler.ready();
+      } catch {
+        return true;
+      }
+    }).map((i) => i.name);
+    const end = performance.now() + (this.#opts.reloadReadyTimeoutMs ?? 5000);
+    let names = unready();
+    // Handlers have no readiness event: poll, as the ready plugin does.
+    while (names.length > 0 && performance.now() < end && this.#reloadsWaiting === 0 && !this.#closing) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      names = unready();
+    }
+    if (names.length > 0) this.logger.warn(`reload: not ready yet: ${[...new Set(names)].join(', ')}; the new config takes over anyway`);
   }
 
   #drain(gen: Generation): Promise<void> {

@@ -6,6 +6,7 @@ import {
   SERVICE_NAME_LABEL, objectKey, type KEndpointSlice, type KNamespace, type KObject, type KPod, type KService, type ResourceKind,
 } from './objects.js';
 import { buildEntry, viewOf, type ServiceEntry, type ServiceView } from './records.js';
+import { checkObject } from './validate.js';
 
 export type EventType = 'add' | 'update' | 'delete';
 export type ChangeKind = 'service' | 'endpoints' | 'namespace' | 'pod';
@@ -32,7 +33,8 @@ export interface ServiceIndexOptions {
 /** What a feed writes. */
 export interface IndexSink {
   readonly synced: boolean;
-  apply(kind: ResourceKind, type: EventType, obj: KObject): void;
+  /** false: the object was malformed and nothing changed. */
+  apply(kind: ResourceKind, type: EventType, obj: KObject): boolean;
   markSynced(): void;
   /** Resolves once markSynced() has been called. */
   whenSynced(): Promise<void>;
@@ -125,7 +127,12 @@ export class ServiceIndex implements IndexSink, ServiceIndexReader {
     return () => void this.#listeners.delete(listener);
   }
 
-  apply(kind: ResourceKind, type: EventType, obj: KObject): void {
+  /**
+   * Applies one event. An object that fails checkObject is refused whole, before anything changes:
+   * the return is false and the index is as it was. Feeds check first so they can say why.
+   */
+  apply(kind: ResourceKind, type: EventType, obj: KObject): boolean {
+    if (!Object.hasOwn(KIND_OF, kind) || (type !== 'add' && type !== 'update' && type !== 'delete') || checkObject(kind, obj, type === 'delete') !== undefined) return false;
     switch (kind) {
       case 'services': this.#applyService(type, obj as KService); break;
       case 'endpointslices': this.#applySlice(type, obj as KEndpointSlice); break;
@@ -141,6 +148,7 @@ export class ServiceIndex implements IndexSink, ServiceIndexReader {
         // A listener's failure must not stop the feed; listeners log their own errors.
       }
     }
+    return true;
   }
 
   // ---- reads ----

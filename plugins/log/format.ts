@@ -147,3 +147,26 @@ export function classify(req: Request, reply: Reply | undefined): ResponseClass 
   if (soa && (rcode === 0 || rcode === 3)) return 'denial';
   return 'error';
 }
+
+/**
+ * The query line as JSON fields (`--log-format json`): one per CoreDNS placeholder of the Common Log
+ * Format, typed (numbers as numbers, `do` a boolean, `duration` in seconds). docs/log-schema.json.
+ */
+export function queryFields(req: Request, done: Done): Record<string, string | number | boolean | null> {
+  return {
+    remote: bracketed(req.client.address),
+    port: req.client.port,
+    id: req.query.id,
+    type: req.qtype,
+    class: req.qclass,
+    name: fqdn(req.qname),
+    proto: req.client.transport,
+    size: req.size,
+    do: req.do,
+    bufsize: req.udpSize,
+    rcode: done.reply === undefined ? null : rcodeText(done.rcode),
+    rflags: done.reply === undefined ? null : replyFlags(req, done),
+    rsize: done.size,
+    duration: Math.max(0, Math.round(done.durationMs * 1e6)) / 1e9,
+  };
+}
