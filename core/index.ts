@@ -1,13 +1,18 @@
 // The public API of nodens: what plugin authors and embedders import from 'nodens'.
-export { definePlugin, DnsError } from './plugin.js';
+export { definePlugin, DnsError, DropQuery } from './plugin.js';
 export type {
-  AnyPlugin, CheckContext, Done, Handler, JsonSchema, Next, Peer, PluginDefinition, PluginInstance, Request, ServerControl, SetupEnv, Transport,
+  AnyPlugin, CheckContext, Done, ExtendedError, Handler, JsonSchema, Metadata, Next, Peer, PluginDefinition, PluginInstance, Request, RequestChanges, ServerControl, SetupEnv, Transport,
 } from './plugin.js';
+export { deriveRequest } from './request.js';
+export { isMetadataLabel } from './metadata.js';
 export {
-  Rcode, WireReply, decodeMessage, fqdn, isWireReply, makeErrorReply, makeQuery, makeReply, messageOf, rcodeName, recordType, trimDot, typeCode, typeName,
+  EdeCode, EdnsCode, ednsOption, extendedErrorOption, extendedErrors, replyEdnsOptions, withEdnsOption, withExtendedError,
+} from './edns.js';
+export {
+  Rcode, WireReply, classCode, className, decodeMessage, fqdn, isWireReply, makeErrorReply, makeQuery, makeReply, messageOf, rcodeName, recordType, trimDot, typeCode, typeName,
 } from './message.js';
 export type {
-  AAAARecord, ARecord, Edns, WireLayout, HINFORecord, MXRecord, Message, NameRecord, OpaqueRecord, Question, Reply, ResourceRecord, SOAData, SOARecord, SRVRecord, TXTRecord,
+  AAAARecord, ARecord, Edns, EdnsOption, WireLayout, HINFORecord, MXRecord, Message, NameRecord, OpaqueRecord, Question, Reply, ResourceRecord, SOAData, SOARecord, SRVRecord, TXTRecord,
 } from './message.js';
 export { encodeMessage, scanMessage } from './wire.js';
 export { asConfigError, ConfigError, ConfigErrors, didYouMean, errorAt } from './config/errors.js';

@@ -5,8 +5,9 @@ import { asConfigError, ConfigError } from './config/errors.js';
 import { DEFAULT_LIMITS, Listener, type ClientInfo, type ListenerLimits } from './listeners.js';
 import { createLogger, RateLimitedLog, type Logger } from './log.js';
 import { decodeMessage, fqdn, makeErrorReply, Rcode, WireError, type Message, type Reply } from './message.js';
+import { withExtendedError } from './edns.js';
 import { createMetrics, type Metrics } from './metrics.js';
-import { DnsError, type Handler, type Peer, type PluginInstance, type ServerControl, type SetupEnv, type Transport } from './plugin.js';
+import { DnsError, DropQuery, type Handler, type Peer, type PluginInstance, type ServerControl, type SetupEnv, type Transport } from './plugin.js';
 import type { Registry } from './registry.js';
 import { QueryRequest, type SignalOwner } from './request.js';
 import { finishMessage, finishReply, headerOnlyReply, type Finished } from './respond.js';
@@ -47,6 +48,8 @@ interface Block {
   readonly chain: Chain;
   /** A handler of the chain logs the errors of its queries (Handler.logsErrors). */
   readonly logsErrors: boolean;
+  /** Classes besides IN that the block's plugins answer (chaos: CH); other non-IN queries are REFUSED. */
+  readonly classes: ReadonlySet<string>;
 }
 
 /** Everything one config built: routing tables per listener and the plugin instances. A reload makes a new one. */
@@ -155,7 +158,7 @@ export class DnsServer implements SignalOwner {
 
     const gen = this.#gen;
     const block = route(gen.routes.get(listenerKey), req.qname);
-    if (!block || req.qclass !== 'IN') return this.#send(req, makeErrorReply(query, Rcode.REFUSED), target);
+    if (!block || (req.qclass !== 'IN' && !block.block.classes.has(req.qclass))) return this.#send(req, makeErrorReply(query, Rcode.REFUSED), target);
     req.zone = block.zone;
     req.errorsLogged = block.block.logsErrors;
 
@@ -163,13 +166,14 @@ export class DnsServer implements SignalOwner {
     try {
       result = block.block.chain(req);
     } catch (err) {
+      if (err instanceof DropQuery) return this.#drop(req, err);
       return this.#send(req, this.#errorReply(req, err), target, err as Error);
     }
     if (!(result instanceof Promise)) return this.#send(req, result, target);
     gen.inflight++;
     return result.then(
       (reply) => this.#send(req, reply, target),
-      (err: unknown) => this.#send(req, this.#errorReply(req, err), target, err as Error),
+      (err: unknown) => (err instanceof DropQuery ? this.#drop(req, err) : this.#send(req, this.#errorReply(req, err), target, err as Error)),
     ).finally(() => {
       if (--gen.inflight === 0) gen.drained?.();
     });
@@ -177,6 +181,10 @@ export class DnsServer implements SignalOwner {
 
   #send(req: QueryRequest, reply: Reply, target: Parameters<typeof finishReply>[1], error?: Error): Buffer {
     let out: Finished;
+    // A derived request lowered the EDNS buffer size (bufsize): the UDP answer must fit it too.
+    if (req.replyUdpSize !== undefined && req.client.transport === 'udp' && req.replyUdpSize < target.maxSize) {
+      target = { ...target, maxSize: req.replyUdpSize };
+    }
     try {
       out = finishReply(reply, target);
     } catch (err) {
@@ -200,11 +208,28 @@ export class DnsServer implements SignalOwner {
     return out.wire;
   }
 
-  #errorReply(req: QueryRequest, err: unknown): Message {
-    if (err instanceof DnsError && err.rcode !== Rcode.SERVFAIL) return makeErrorReply(req.query, err.rcode);
-    if (!(err instanceof DnsError)) this.#panics.inc();
-    this.#logError(req, err);
-    return makeErrorReply(req.query, Rcode.SERVFAIL);
+  /** A plugin chose to send nothing (DropQuery): the Done record has no reply. */
+  #drop(req: QueryRequest, err: DropQuery): undefined {
+    if (req.awaitsFinish) {
+      req.finish({
+        reply: undefined, rcode: Rcode.NOERROR, size: 0, truncated: false,
+        durationMs: performance.now() - req.start, plugin: errorPlugin(err),
+      });
+    }
+    return undefined;
+  }
+
+  #errorReply(req: QueryRequest, err: unknown): Reply {
+    // env.resolve() must return a reply: a drop there is a failed lookup, not a server error.
+    if (err instanceof DropQuery) return makeErrorReply(req.query, Rcode.SERVFAIL);
+    if (!(err instanceof DnsError)) {
+      this.#panics.inc();
+      this.#logError(req, err);
+      return makeErrorReply(req.query, Rcode.SERVFAIL);
+    }
+    if (err.rcode === Rcode.SERVFAIL) this.#logError(req, err);
+    const reply = makeErrorReply(req.query, err.rcode);
+    return err.extendedError ? withExtendedError(reply, err.extendedError.infoCode, err.extendedError.extraText) : reply;
   }
 
   #logError(req: QueryRequest, err: unknown): void {
@@ -253,9 +278,11 @@ export class DnsServer implements SignalOwner {
     }
     gen.listenAddresses.set(label, listen[0] ?? { address: '127.0.0.1', port: 53 });
     const links: { name: string; handler: Handler }[] = [];
+    const classes = new Set<string>();
     for (const entry of blockConfig.plugins) {
       const plugin = this.#opts.registry.get(entry.name);
       if (!plugin) throw new ConfigError(entry.pos, entry.name, 'plugin is not registered', 'ERR_UNKNOWN_DIRECTIVE');
+      for (const c of plugin.classes ?? []) classes.add(c);
       const env = this.#envFor(entry.name, zones, config, gen, listen, [...listenKeys.keys()][0]!);
       let handler: Handler;
       try {
@@ -270,7 +297,7 @@ export class DnsServer implements SignalOwner {
       gen.instances.push({ name: entry.name, zones, handler });
     }
     this.logger.info(`${label} chain: ${links.filter((l) => l.handler.serve).map((l) => l.name).join(' -> ') || '(empty)'}`);
-    return { label, zones, chain: compose(links), logsErrors: links.some((l) => l.handler.logsErrors === true) };
+    return { label, zones, chain: compose(links), logsErrors: links.some((l) => l.handler.logsErrors === true), classes };
   }
 
   #envFor(name: string, zones: string[], config: Config, gen: Generation, listen: (Peer & { transport: Transport })[], listenKey: string): SetupEnv {

@@ -88,6 +88,8 @@ export class ServiceIndex implements IndexSink, ServiceIndexReader {
   readonly #endpointRev: Multi<ServiceEntry> = new Map();
   readonly #podIPs = new Map<string, string[]>();
   readonly #podRev = new Map<string, number>();
+  /** Pod IP → the pod (its `name/namespace` key) last seen with it: the client's pod, for metadata. */
+  readonly #podByIP = new Map<string, string>();
   readonly #listeners = new Set<ChangeListener>();
   #synced = false;
   #syncWaiters: (() => void)[] = [];
@@ -170,6 +172,13 @@ export class ServiceIndex implements IndexSink, ServiceIndexReader {
   podExists(namespace: string, ip: string): boolean {
     return this.#podRev.has(`${namespace}/${ip}`);
   }
+  /** The pod with this IP (indexed with `pods verified`), as CoreDNS's podWithIP finds a client's pod. */
+  podWithIP(ip: string): { readonly namespace: string; readonly name: string } | undefined {
+    const key = this.#podByIP.get(ip);
+    if (key === undefined) return undefined;
+    const slash = key.lastIndexOf('/');
+    return { name: key.slice(0, slash), namespace: key.slice(slash + 1) };
+  }
   getService(namespace: string, name: string): ServiceView | undefined {
     const e = this.entry(name, namespace);
     return e ? viewOf(e, this.#podNames) : undefined;
@@ -228,13 +237,17 @@ export class ServiceIndex implements IndexSink, ServiceIndexReader {
       const n = (this.#podRev.get(k) ?? 1) - 1;
       if (n <= 0) this.#podRev.delete(k);
       else this.#podRev.set(k, n);
+      if (this.#podByIP.get(ip) === key) this.#podByIP.delete(ip);
     }
     this.#podIPs.delete(key);
     if (type === 'delete') return;
     const ips = (pod.status?.podIPs ?? []).map((p) => canonicalIP(p.ip)).filter((ip): ip is string => ip !== undefined);
     if (ips.length === 0) return;
     this.#podIPs.set(key, ips);
-    for (const ip of ips) this.#podRev.set(`${ns}/${ip}`, (this.#podRev.get(`${ns}/${ip}`) ?? 0) + 1);
+    for (const ip of ips) {
+      this.#podRev.set(`${ns}/${ip}`, (this.#podRev.get(`${ns}/${ip}`) ?? 0) + 1);
+      this.#podByIP.set(ip, key);
+    }
   }
 
   /** Replaces one Service's entry and its reverse-map share. */

@@ -102,8 +102,12 @@ export function compileFormat(format: string): (req: Request, done: Done) => str
       literal = '';
       parts.push(fn);
     } else if (key.startsWith('/')) {
-      // Metadata labels: nodens has no metadata plugin, so they print the empty value.
-      literal += EMPTY;
+      // A metadata label (`{/kubernetes/client-namespace}`): read when the line is written, after
+      // the chain has run, so a value published by any plugin (or computed lazily) is there.
+      if (literal) parts.push(literal);
+      literal = '';
+      const label = key.slice(1);
+      parts.push((req) => req.metadata.get(label) ?? EMPTY);
     } else {
       literal += `{${key}}`; // unknown placeholders stay as written, as CoreDNS's replacer leaves them
     }
