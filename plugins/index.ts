@@ -3,6 +3,7 @@ import type { AnyPlugin } from '../core/plugin.js';
 import { EXECUTION_ORDER } from '../core/registry.js';
 import acl from './acl/index.js';
 import any from './any/index.js';
+import autopath from './autopath/index.js';
 import bufsize from './bufsize/index.js';
 import cache from './cache/index.js';
 import chaos from './chaos/index.js';
@@ -27,6 +28,7 @@ const plugins: AnyPlugin[] = [
   // one line per built-in plugin, e.g.: hosts,
   acl,
   any,
+  autopath,
   bufsize,
   cache,
   chaos,

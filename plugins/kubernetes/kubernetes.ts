@@ -16,6 +16,8 @@ export interface KubernetesHandlerConfig extends AnswerConfig {
   readonly fall: Fallthrough;
   /** Runs a query through the server from the top: out-of-zone ExternalName targets. */
   resolve(query: Message): Promise<Reply>;
+  /** The search domains of this server's resolv.conf, appended to a pod's search path by autoPath (CoreDNS's autoPathSearch). */
+  readonly autoPathSearch?: readonly string[];
   close?(): Promise<void>;
 }
 
@@ -77,6 +79,21 @@ export class KubernetesHandler implements Handler {
     md.set('kubernetes/port-name', () => name()?.port ?? '');
     md.set('kubernetes/protocol', () => name()?.protocol ?? '');
     md.set('kubernetes/service', () => name()?.service ?? '');
+  }
+
+  /**
+   * CoreDNS's AutoPath (the autopath plugin's AutoPather): the search path of the client's pod —
+   * NAMESPACE.svc.ZONE, svc.ZONE, ZONE, this server's resolv.conf search domains, then '' (the bare name).
+   * Undefined when the query is outside our zones, pods are not verified (no pod index), or the client is
+   * no pod we know: hostNetwork pods are not indexed by address (they share the node's), so never autopathed.
+   */
+  autoPath(req: Request): readonly string[] | undefined {
+    const zone = matchZone(req.qname, this.cfg.zones);
+    if (zone === undefined || this.cfg.podMode !== 'verified') return undefined;
+    const pod = this.cfg.index.podWithIP(clientIP(req.client.address));
+    if (pod === undefined) return undefined;
+    const dot = zone === '' ? '' : `.${zone}`;
+    return [`${pod.namespace}.svc${dot}`, `svc${dot}`, zone, ...(this.cfg.autoPathSearch ?? []), ''];
   }
 
   async close(): Promise<void> {

@@ -1,4 +1,5 @@
 // kubernetes: Corefile parsing, the options schema, and setup (the index, its feed, the wait for sync).
+import { readFileSync } from 'node:fs';
 import { networkInterfaces } from 'node:os';
 import { isAbsolute, resolve } from 'node:path';
 import {
@@ -152,6 +153,22 @@ export function answers(o: KubernetesOptions, ctx: ParseContext): readonly strin
   return o.fallthrough === undefined ? (o.zones ?? ctx.zones) : [];
 }
 
+/** The search domains of /etc/resolv.conf (the last `search` or `domain` line wins, as in resolv.conf(5)); none if unreadable. */
+export function resolvConfSearch(file = '/etc/resolv.conf'): string[] {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch {
+    return [];
+  }
+  let out: string[] = [];
+  for (const line of text.split('\n')) {
+    const [key, ...rest] = line.trim().split(/\s+/);
+    if (key === 'search' || key === 'domain') out = rest.filter((d) => d !== '' && !d.startsWith('#') && !d.startsWith(';')).map(normalizeZone);
+  }
+  return out;
+}
+
 /** The addresses NS and ns.dns.ZONE answer with: the block's listen addresses, or the host's when it listens on all. */
 function localIPs(env: SetupEnv): () => readonly string[] {
   let cached: string[] | undefined;
@@ -229,6 +246,7 @@ export async function setup(options: KubernetesOptions, env: SetupEnv): Promise<
     fall: options.fallthrough?.map(normalizeZone),
     localIPs: localIPs(env),
     resolve: (q: Message) => env.resolve(q),
+    autoPathSearch: resolvConfSearch(),
     close: async () => {
       closed = true;
       await previous?.release();
