@@ -11,6 +11,7 @@ import etcd from './etcd/index.js';
 import errors from './errors/index.js';
 import forward from './forward/index.js';
 import hosts from './hosts/index.js';
+import k8s_external from './k8s_external/index.js';
 import kubernetes from './kubernetes/index.js';
 import loadbalance from './loadbalance/index.js';
 import local from './local/index.js';
@@ -36,6 +37,7 @@ const plugins: AnyPlugin[] = [
   etcd,
   errors,
   hosts,
+  k8s_external,
   kubernetes,
   loadbalance,
   local,

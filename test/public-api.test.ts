@@ -7,7 +7,7 @@ import path from 'node:path';
 const ROOT = path.resolve(import.meta.dirname, '..');
 
 /** Plugin folders that must use the public API only. */
-const PUBLIC_API_ONLY = ['acl', 'any', 'autopath', 'bufsize', 'chaos', 'local', 'metadata', 'minimal', 'nsid', 'rewrite', 'template'];
+const PUBLIC_API_ONLY = ['acl', 'any', 'autopath', 'k8s_external', 'bufsize', 'chaos', 'local', 'metadata', 'minimal', 'nsid', 'rewrite', 'template'];
 
 /** Every module specifier a TypeScript file imports or re-exports (static and dynamic). */
 export function importsOf(source: string): string[] {

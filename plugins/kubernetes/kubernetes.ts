@@ -6,6 +6,7 @@ import { canonicalIP } from '../../core/ip.js';
 import { Rcode, makeQuery, makeReply, messageOf, type Message, type Reply, type ResourceRecord } from '../../core/message.js';
 import type { Handler, Next, Request } from '../../core/plugin.js';
 import { fallsThrough, isInZone, matchZone, stripZone, type Fallthrough } from '../../core/zones.js';
+import { externalAddresses, externalServices, type ExternalService } from './external.js';
 import { parseName, type RecordRequest } from './names.js';
 import {
   addressRecords, find, nsRecords, ptrTargets, soaRecord, srvRecords, type AnswerConfig, type Found,
@@ -94,6 +95,21 @@ export class KubernetesHandler implements Handler {
     if (pod === undefined) return undefined;
     const dot = zone === '' ? '' : `.${zone}`;
     return [`${pod.namespace}.svc${dot}`, `svc${dot}`, zone, ...(this.cfg.autoPathSearch ?? []), ''];
+  }
+
+  /** For k8s_external (its ExternalSource): external answers for a name below an external zone. */
+  external(base: string, headless: boolean): { services: ExternalService[]; rcode: number } {
+    return externalServices(this.cfg, base, headless);
+  }
+
+  /** For k8s_external: the addresses its NS records point at. */
+  externalAddresses(): string[] {
+    return externalAddresses(this.cfg);
+  }
+
+  /** For k8s_external's SOA: changes whenever the cluster data does. */
+  externalSerial(): number {
+    return this.cfg.index.serial;
   }
 
   async close(): Promise<void> {

@@ -24,6 +24,11 @@ export interface KService {
     clusterIPs?: string[];
     externalName?: string;
     ports?: ServicePort[];
+    /**
+     * Trimmed form (for k8s_external): spec.externalIPs, then each load-balancer ingress's IP or else its
+     * hostname, as CoreDNS's object.Service.ExternalIPs has them. Absent when there are none.
+     */
+    externalIPs?: string[];
   };
 }
 
@@ -125,6 +130,13 @@ export function trimService(raw: unknown): KService {
   if (str(spec.externalName)) out.spec.externalName = str(spec.externalName);
   const ports = trimPorts(spec.ports);
   if (ports) out.spec.ports = ports;
+  const external = Array.isArray(spec.externalIPs) ? spec.externalIPs.filter((x): x is string => typeof x === 'string' && x !== '') : [];
+  const ingress = obj(obj(o.status).loadBalancer).ingress;
+  for (const lb of Array.isArray(ingress) ? ingress.map(obj) : []) {
+    const addr = str(lb.ip) || str(lb.hostname);
+    if (addr) external.push(addr);
+  }
+  if (external.length > 0) out.spec.externalIPs = external;
   return out;
 }
 
