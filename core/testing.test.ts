@@ -39,7 +39,7 @@ describe('nodens/testing: the author\'s kit', () => {
   }
 
   const errors = [
-    { text: 'greet World', line: 2, col: 1, message: /name.*pattern|must match/ },
+    { text: 'greet World', line: 2, col: 1, message: /name 'World' is not in the expected format/ },
     { text: 'greet world {\n  times 30\n}', line: 3, col: 9, message: /30/ },
     { text: 'greet', line: 2, col: 1, message: /argument/ },
   ];

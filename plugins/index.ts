@@ -24,6 +24,8 @@ import nsid from './nsid/index.js';
 import prometheus from './prometheus/index.js';
 import ready from './ready/index.js';
 import reload from './reload/index.js';
+import rewrite from './rewrite/index.js';
+import template from './template/index.js';
 
 const plugins: AnyPlugin[] = [
   // one line per built-in plugin, e.g.: hosts,
@@ -50,6 +52,8 @@ const plugins: AnyPlugin[] = [
   prometheus,
   ready,
   reload,
+  rewrite,
+  template,
 ];
 
 /** The built-ins sorted into execution order. */

@@ -35,7 +35,7 @@ describe('bufsize: setup (CoreDNS TestSetupBufsize)', () => {
   for (const c of good) it(`parses ${c.corefile}`, () => expect(parseDirective(bufsize, c.corefile)).to.deep.equal(c.want));
 
   const bad: { corefile: string; col: number; message: RegExp }[] = [
-    { corefile: 'bufsize "5000"', col: 9, message: /out of range \(512\.\.4096\)/ },
+    { corefile: 'bufsize "5000"', col: 9, message: /out of range \(want 512 to 4096\)/ },
     { corefile: 'bufsize "512 512"', col: 9, message: /not an integer/ },
     { corefile: 'bufsize 512 512', col: 13, message: /wrong argument count/ },
     { corefile: 'bufsize "511"', col: 9, message: /out of range/ },
