@@ -21,8 +21,14 @@ describe('autopath: setup (CoreDNS setup_test.go TestSetupAutoPath)', () => {
     expect(configErrorOf(() => parseDirective(autopath, 'autopath')).detail).to.match(/no resolv-conf/);
   });
 
-  it('a resolv.conf that cannot be read fails setup ("failed to parse"), as `autopath kubernetes` does in CoreDNS', () => {
-    expect(() => setup({ resolv_conf: '/nonexistent/kubernetes' }, testEnv())).to.throw(/failed to parse/);
+  it('a resolv.conf that cannot be read is logged ("failed to parse", as CoreDNS\'s `autopath kubernetes`) and autopath is off', async () => {
+    const env = testEnv({ plugin: 'autopath' });
+    const h = setup({ resolv_conf: '/nonexistent/kubernetes' }, env);
+    expect(env.logger.lines.join('\n')).to.match(/failed to parse "\/nonexistent\/kubernetes"/);
+    const req = makeRequest('a.default.svc.cluster.local', 'A');
+    const next = chain(req, { 'a.example.org': '1.2.3.4' });
+    await h.serve!(req, next);
+    expect(next.calls).to.equal(1);
   });
 
   it('reads the search domains of a resolv.conf (the last search line wins; comments dropped)', () => {

@@ -55,11 +55,14 @@ export function setup(options: AutoPathOptions, env: SetupEnv): Handler {
   const onSuccess = () => success.inc({ server });
   if (options.resolv_conf !== undefined) {
     const file = isAbsolute(options.resolv_conf) ? options.resolv_conf : resolve(env.configDir, options.resolv_conf);
-    let text: string;
+    let text = '';
     try {
       text = readFileSync(file, 'utf8');
     } catch (err) {
-      throw new Error(`plugin/autopath: failed to parse ${JSON.stringify(options.resolv_conf)}: ${(err as Error).message}`);
+      // CoreDNS refuses to start; here a config that --validate accepts always starts (the check reads no
+      // files), so the error is logged and autopath passes every query on.
+      env.logger.error(`failed to parse ${JSON.stringify(options.resolv_conf)}: ${(err as Error).message}; autopath is off`);
+      return new AutoPath({ zones, searchPath: () => undefined });
     }
     const search = [...searchDomains(text), ''];
     return new AutoPath({ zones, searchPath: () => search, onSuccess });
