@@ -1,5 +1,5 @@
 // The public API of nodens: what plugin authors and embedders import from 'nodens'.
-export { definePlugin, DnsError, DropQuery } from './plugin.js';
+export { definePlugin, DnsError, DropQuery, isDnsError } from './plugin.js';
 export type {
   AnyPlugin, CheckContext, Done, ExtendedError, Handler, JsonSchema, Metadata, Next, Peer, PluginDefinition, PluginInstance, Request, RequestChanges, ServerControl, SetupEnv, Transport,
 } from './plugin.js';

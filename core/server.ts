@@ -7,7 +7,7 @@ import { createLogger, RateLimitedLog, type Logger } from './log.js';
 import { decodeMessage, fqdn, makeErrorReply, Rcode, WireError, type Message, type Reply } from './message.js';
 import { withExtendedError } from './edns.js';
 import { createMetrics, type Metrics } from './metrics.js';
-import { DnsError, DropQuery, type Handler, type Peer, type PluginInstance, type ServerControl, type SetupEnv, type Transport } from './plugin.js';
+import { DropQuery, isDnsError, type Handler, type Peer, type PluginInstance, type ServerControl, type SetupEnv, type Transport } from './plugin.js';
 import type { Registry } from './registry.js';
 import { QueryRequest, type SignalOwner } from './request.js';
 import { finishMessage, finishReply, headerOnlyReply, type Finished } from './respond.js';
@@ -222,7 +222,7 @@ export class DnsServer implements SignalOwner {
   #errorReply(req: QueryRequest, err: unknown): Reply {
     // env.resolve() must return a reply: a drop there is a failed lookup, not a server error.
     if (err instanceof DropQuery) return makeErrorReply(req.query, Rcode.SERVFAIL);
-    if (!(err instanceof DnsError)) {
+    if (!isDnsError(err)) {
       this.#panics.inc();
       this.#logError(req, err);
       return makeErrorReply(req.query, Rcode.SERVFAIL);
