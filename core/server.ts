@@ -23,8 +23,13 @@ export interface ServerOptions {
   /** Addresses for blocks without a `bind`; default: all ('::', or '0.0.0.0' without IPv6). */
   readonly defaultBind?: readonly string[];
   readonly metrics?: Metrics;
-  /** Our EDNS buffer size (advertised, and the largest UDP answer we send); default 1232. */
+  /** Our EDNS buffer size (advertised in replies); default 1232. */
   readonly ednsSize?: number;
+  /**
+   * The largest UDP answer we send, whatever the client offers: CoreDNS fills up to the client's EDNS size,
+   * so do we, up to this bound; default 4096.
+   */
+  readonly maxUdpSize?: number;
   /** A query's deadline (its AbortSignal fires then); default 5 s. */
   readonly deadlineMs?: number;
   readonly limits?: Partial<ListenerLimits>;
@@ -70,6 +75,7 @@ export class DnsServer implements SignalOwner {
   readonly #errorLog = new RateLimitedLog(5000);
   readonly #warned = new Set<string>();
   readonly #ednsSize: number;
+  readonly #maxUdpSize: number;
   #gen!: Generation;
   #closing = false;
   #panics;
@@ -87,6 +93,7 @@ export class DnsServer implements SignalOwner {
     this.metrics = opts.metrics ?? createMetrics();
     this.deadlineMs = opts.deadlineMs ?? 5000;
     this.#ednsSize = opts.ednsSize ?? 1232;
+    this.#maxUdpSize = Math.max(512, opts.maxUdpSize ?? 4096);
     this.#panics = this.metrics.counter('coredns_panics_total', 'A metrics that counts the number of panics.');
     this.#maxUdpInFlight = opts.limits?.maxUdpInFlightPerClient ?? DEFAULT_LIMITS.maxUdpInFlightPerClient;
     this.#udpShedTotal = this.metrics.counter('nodens_udp_client_shed_total', 'UDP queries dropped because their client had maxUdpInFlightPerClient queries in flight.');
@@ -155,7 +162,7 @@ export class DnsServer implements SignalOwner {
     }, this);
     const target = {
       query, queryWire: wire, questionEnd: parsed?.questionEnd,
-      maxSize: client.transport === 'udp' ? Math.min(req.udpSize, Math.max(512, this.#ednsSize)) : 65535,
+      maxSize: client.transport === 'udp' ? Math.min(req.udpSize, this.#maxUdpSize) : 65535,
       ednsSize: this.#ednsSize,
     };
     if (query.edns && query.edns.version > 0) return this.#send(req, makeErrorReply(query, Rcode.BADVERS), target);
