@@ -4,6 +4,9 @@
 // is loaded into the installed CLI with `--plugin NAME` from a user's folder and queried with dig.
 // docs/writing-a-plugin.md's files are written into a second package and go through the same steps.
 // Needs the root build (dist/): `npm test` builds first. One install, from the npm cache when it can.
+// The root suite still imports the example in place (README and CLI tests): there its `nodens` is this
+// source tree through tsconfig.json's `paths` (tsx reads them too), since Node would not find nodens
+// from a package folder of its own. Its own tests (node:test) run only here, against the tarball.
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
