@@ -147,6 +147,11 @@ describe('author kit: a plugin package built and tested against the packed noden
       } finally {
         child.kill('SIGTERM');
       }
+      // The plugin's config errors, from its own copy of nodens's helpers, point at the token.
+      fs.writeFileSync(path.join(user, 'Bad'), `example.org:${port} {\n  whoami extra\n}\n`);
+      const bad = await run(process.execPath, [cli, '-conf', 'Bad', '--plugin', 'nodens-plugin-whoami', '--validate'], user);
+      expect(bad.code).to.equal(1);
+      expect(bad.stderr).to.match(/^Bad:2:10: .*whoami.*want 0, got 1/m);
     });
   });
 
