@@ -5,40 +5,16 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { memoryLogger } from '../../core/log.js';
-import { messageOf, Rcode, type Message } from '../../core/message.js';
-import { makeRequest, rrText, stubNext } from '../../core/testing.js';
+import { Rcode } from '../../core/message.js';
+import { rrText } from '../../core/testing.js';
 import { FakeApiServer } from '../../test/fixtures/k8s-api-server.js';
-import { coreDnsTestObjects, http80, namespace, pod, service, slice } from '../../test/fixtures/k8s-objects.js';
+import { http80, namespace, pod, service, slice } from '../../test/fixtures/k8s-objects.js';
 import { startApiFeed } from './feed-api.js';
 import { startFileFeed } from './feed-files.js';
-import { KubernetesHandler, type KubernetesHandlerConfig } from './kubernetes.js';
+import { ask, handler, loadedIndex } from '../../test/fixtures/k8s-handler.js';
 import { dashedIP } from './names.js';
 import { trimPod } from './objects.js';
 import { ServiceIndex } from './service-index.js';
-
-function loadedIndex(): ServiceIndex {
-  const index = new ServiceIndex();
-  const o = coreDnsTestObjects();
-  for (const n of o.namespaces) index.apply('namespaces', 'add', n);
-  for (const s of o.services) index.apply('services', 'add', s);
-  for (const s of o.slices) index.apply('endpointslices', 'add', s);
-  index.markSynced();
-  return index;
-}
-
-function handler(index: ServiceIndex, over: Partial<KubernetesHandlerConfig> = {}): KubernetesHandler {
-  return new KubernetesHandler({
-    index, zones: ['cluster.local', 'in-addr.arpa', 'ip6.arpa'], primaryZone: 'cluster.local', ttl: 5, podMode: 'disabled',
-    namespaces: undefined, ignoreEmptyService: false, fall: undefined, localIPs: () => ['10.0.0.53'],
-    resolve: () => Promise.reject(new Error('no upstream')),
-    ...over,
-  });
-}
-
-async function ask(h: KubernetesHandler, name: string, type: string): Promise<Message> {
-  const req = makeRequest(name, type);
-  return messageOf(await h.serve(req, stubNext(req)));
-}
 
 interface Row {
   /** The CoreDNS test (or code) the row comes from. */
