@@ -1,7 +1,7 @@
 // The public API of nodens: what plugin authors and embedders import from 'nodens'.
 export { definePlugin, DnsError } from './plugin.js';
 export type {
-  AnyPlugin, Done, Handler, JsonSchema, Next, Peer, PluginDefinition, PluginInstance, Request, ServerControl, SetupEnv, Transport,
+  AnyPlugin, Done, Handler, JsonSchema, LocalPeer, Next, Peer, PluginDefinition, PluginInstance, Request, ServerControl, SetupEnv, TlsProvider, Transport,
 } from './plugin.js';
 export {
   Rcode, WireReply, decodeMessage, fqdn, isWireReply, makeErrorReply, makeQuery, makeReply, messageOf, rcodeName, recordType, trimDot, typeCode, typeName,

@@ -3,10 +3,19 @@
 // they finish, so several queries on one connection may interleave.
 import dgram from 'node:dgram';
 import net from 'node:net';
-import type { Peer, Transport } from './plugin.js';
+import type { LocalPeer, Peer, Transport } from './plugin.js';
 
 export type ClientInfo = Peer & { transport: Transport; family: 4 | 6 };
-export type QueryHandler = (wire: Buffer, client: ClientInfo, local: Peer) => Buffer | undefined | Promise<Buffer | undefined>;
+export type QueryHandler = (wire: Buffer, client: ClientInfo, local: LocalPeer) => Buffer | undefined | Promise<Buffer | undefined>;
+
+/**
+ * A stream transport served instead of UDP+TCP (DNS over TLS, core/tls-listener.ts): it makes the
+ * net.Server whose connections get TCP's framing, pipelining, idle timeout and connection bound.
+ */
+export interface StreamSource {
+  readonly scheme: 'tls';
+  createServer(onConnection: (socket: net.Socket) => void): net.Server;
+}
 
 export interface ListenerLimits {
   /** Idle TCP connections are closed after this long. */
@@ -30,7 +39,13 @@ export class Listener {
   #pending = 0;
   #idle: (() => void) | undefined;
 
-  constructor(readonly address: string, private handler: QueryHandler, private readonly limits: ListenerLimits = DEFAULT_LIMITS) {}
+  constructor(
+    readonly address: string,
+    private handler: QueryHandler,
+    private readonly limits: ListenerLimits = DEFAULT_LIMITS,
+    /** Set: a stream-only listener (no UDP) whose server this source makes. */
+    private readonly stream?: StreamSource,
+  ) {}
 
   /** Replaces the handler (a reload keeps the sockets). */
   setHandler(handler: QueryHandler): void {
@@ -49,6 +64,7 @@ export class Listener {
   }
 
   async #bindBoth(port: number): Promise<void> {
+    if (this.stream) return this.#bindStream(port, this.stream);
     const family = net.isIPv6(this.address) ? 6 : 4;
     const udp = dgram.createSocket({ type: family === 6 ? 'udp6' : 'udp4' });
     await new Promise<void>((resolve, reject) => {
@@ -82,6 +98,24 @@ export class Listener {
     this.tcp = tcp;
   }
 
+  /** DNS over TLS: only the stream server, its connections handled as TCP's. */
+  async #bindStream(port: number, source: StreamSource): Promise<void> {
+    let local: LocalPeer | undefined;
+    const server = source.createServer((socket) => (this.accepting && local ? this.#onConnection(socket, local) : socket.destroy()));
+    server.maxConnections = this.limits.maxTcpConnections;
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen({ port, host: this.address }, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+    this.port = (server.address() as net.AddressInfo).port;
+    local = { address: this.address, port: this.port, scheme: source.scheme };
+    server.on('error', () => { /* accept errors (EMFILE) must not kill the process */ });
+    this.tcp = server;
+  }
+
   #onDatagram(udp: dgram.Socket, msg: Buffer, rinfo: dgram.RemoteInfo, local: Peer): void {
     if (!this.accepting) return;
     const client: ClientInfo = { address: rinfo.address, port: rinfo.port, transport: 'udp', family: rinfo.family === 'IPv6' ? 6 : 4 };
@@ -98,7 +132,7 @@ export class Listener {
     }
   }
 
-  #onConnection(socket: net.Socket, local: Peer): void {
+  #onConnection(socket: net.Socket, local: LocalPeer): void {
     this.connections.add(socket);
     socket.setNoDelay(true);
     socket.setTimeout(this.limits.tcpIdleMs, () => socket.destroy());

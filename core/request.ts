@@ -1,6 +1,6 @@
 // The per-query Request: a read-only view of the query plus the lazily made deadline signal and done hooks.
 import type { Message } from './message.js';
-import type { Done, Peer, Request, Transport } from './plugin.js';
+import type { Done, LocalPeer, Peer, Request, Transport } from './plugin.js';
 
 export interface RequestInit {
   query: Message;
@@ -8,7 +8,7 @@ export interface RequestInit {
   qtype: string;
   qclass: string;
   client: Peer & { transport: Transport; family: 4 | 6 };
-  local: Peer;
+  local: LocalPeer;
   size: number;
   start: number;
 }
@@ -30,7 +30,7 @@ export class QueryRequest implements Request {
   readonly udpSize: number;
   readonly edns: boolean;
   readonly client: Peer & { transport: Transport; family: 4 | 6 };
-  readonly local: Peer;
+  readonly local: LocalPeer;
   readonly size: number;
   readonly start: number;
   zone = '';
@@ -59,7 +59,7 @@ export class QueryRequest implements Request {
 
   /** CoreDNS's metrics label for the listener; made only when a plugin (prometheus, cache) asks. */
   get server(): string {
-    return (this.#server ??= `dns://:${this.local.port}`);
+    return (this.#server ??= `${this.local.scheme ?? 'dns'}://:${this.local.port}`);
   }
 
   // Most queries never look at their signal (a cache or hosts hit): make it only when asked.

@@ -14,6 +14,7 @@ import loop from './loop/index.js';
 import prometheus from './prometheus/index.js';
 import ready from './ready/index.js';
 import reload from './reload/index.js';
+import tls from './tls/index.js';
 
 const plugins: AnyPlugin[] = [
   // one line per built-in plugin, e.g.: hosts,
@@ -30,6 +31,7 @@ const plugins: AnyPlugin[] = [
   prometheus,
   ready,
   reload,
+  tls,
 ];
 
 /** The built-ins sorted into execution order. */
