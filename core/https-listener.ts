@@ -46,7 +46,7 @@ export class HttpsListener {
     const server = http2.createSecureServer({
       ...this.options,
       allowHTTP1: true,
-      handshakeTimeout: HANDSHAKE_TIMEOUT_MS,
+      handshakeTimeout: Math.min(HANDSHAKE_TIMEOUT_MS, this.limits.tcpIdleMs),
       settings: { maxConcurrentStreams: MAX_CONCURRENT_STREAMS },
       maxSessionMemory: 4,
       maxHeaderListPairs: 64,

@@ -5,7 +5,7 @@ import { ConfigError } from './config/errors.js';
 import type { SecureContextOptions } from 'node:tls';
 import { HttpsListener } from './https-listener.js';
 import { DEFAULT_LIMITS, Listener, type ClientInfo, type ListenerLimits, type QueryHandler } from './listeners.js';
-import { TlsSource } from './tls-listener.js';
+import { HANDSHAKE_TIMEOUT_MS, TlsSource } from './tls-listener.js';
 import { createLogger, RateLimitedLog, type Logger } from './log.js';
 import { decodeMessage, fqdn, makeErrorReply, Rcode, WireError, type Message, type Reply } from './message.js';
 import { createMetrics, type Metrics } from './metrics.js';
@@ -356,7 +356,8 @@ export class DnsServer implements SignalOwner {
     const { scheme } = splitListenKey(key);
     if (scheme === 'https') return new HttpsListener(address, handler, context!, limits);
     if (scheme === 'tls') {
-      const source = new TlsSource(context!);
+      // A handshake gets no longer than an idle connection would.
+      const source = new TlsSource(context!, Math.min(HANDSHAKE_TIMEOUT_MS, limits.tcpIdleMs));
       this.#tlsSources.set(key, source);
       return new Listener(address, handler, limits, source);
     }
