@@ -52,7 +52,7 @@ async function start(c: TestCertificates, opts: StartServerOptions = {}): Promis
 /** A verified DoT connection to the test server. */
 function dotConnect(c: TestCertificates, port: number): Promise<tls.TLSSocket> {
   return new Promise((resolve, reject) => {
-    const s = tls.connect({ host: '127.0.0.1', port, ca: readFileSync(c.ca), servername: c.name }, () => resolve(s));
+    const s = tls.connect({ host: '127.0.0.1', port, ca: readFileSync(c.ca), servername: c.name, ALPNProtocols: ['dot'] }, () => resolve(s));
     s.once('error', reject);
   });
 }
