@@ -155,4 +155,14 @@ const forward: Section = {
   },
 };
 
-export const extraSections: readonly Section[] = [cache, forward, kubernetes, prometheus, workers, etcd, runtimes];
+/** DoT and DoH against each server's own UDP, nodens beside unbound (test/bench/encrypted.ts). */
+const encrypted: Section = {
+  name: 'encrypted',
+  ownBaseline: true,
+  async run(ctx) {
+    const { runEncryptedBench } = await import('./encrypted.js');
+    await runEncryptedBench(ctx);
+  },
+};
+
+export const extraSections: readonly Section[] = [cache, forward, kubernetes, prometheus, workers, etcd, runtimes, encrypted];
