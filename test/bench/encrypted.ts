@@ -2,6 +2,7 @@
 // (Debian's, serving the same 1,000 names as local data) in the same run. Ratios: each encrypted
 // transport against the same server's UDP; nodens against unbound; a new TLS connection per query
 // (dnsperf num-queries-per-conn=1) against a reused one.
+import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { makeCertificates } from '../fixtures/certificates.js';
@@ -12,6 +13,8 @@ import type { BenchContext } from './run.js';
 interface Mode {
   readonly name: string;
   readonly opts: (ports: Ports) => Partial<PerfOptions>;
+  /** Measured with h2load (nghttp2-client) instead of dnsperf: GET or POST of one query, 4 connections × 32 streams. */
+  readonly h2load?: 'GET' | 'POST';
 }
 interface Ports {
   readonly udp: number;
@@ -24,16 +27,36 @@ const MODES: readonly Mode[] = [
   { name: 'DoT, reused connections (4)', opts: (p) => ({ port: p.tls, mode: 'dot' }) },
   { name: 'DoH GET, HTTP/2, reused connections (4)', opts: (p) => ({ port: p.https, mode: 'doh', long: [`doh-uri=https://127.0.0.1:${p.https}/dns-query`, 'doh-method=GET'] }) },
   { name: 'DoH POST, HTTP/2, reused connections (4)', opts: (p) => ({ port: p.https, mode: 'doh', long: [`doh-uri=https://127.0.0.1:${p.https}/dns-query`, 'doh-method=POST'] }) },
+  { name: 'DoH GET, HTTP/2, h2load (4 connections × 32 streams)', opts: (p) => ({ port: p.https }), h2load: 'GET' },
+  { name: 'DoH POST, HTTP/2, h2load (4 connections × 32 streams)', opts: (p) => ({ port: p.https }), h2load: 'POST' },
   { name: 'DoT, a new connection per query', opts: (p) => ({ port: p.tls, mode: 'dot', long: ['num-queries-per-conn=1'] }) },
 ];
 
+/** h2load's requests per second over `seconds`, as a PerfResult. */
+function h2load(ctx: BenchContext, port: number, method: 'GET' | 'POST', seconds = ctx.seconds): Promise<PerfResult> {
+  // host-1.bench.test A, id 0, RD: one of the hosts names.
+  const wire = Buffer.from('00000100000100000000000006686f73742d310562656e636804746573740000010001', 'hex');
+  const body = path.join(ctx.dir, 'doh-query.bin');
+  fs.writeFileSync(body, wire);
+  const url = `https://127.0.0.1:${port}/dns-query${method === 'GET' ? `?dns=${wire.toString('base64url')}` : ''}`;
+  const args = ['-c', '4', '-m', '32', '-D', String(seconds), ...(method === 'POST' ? ['-d', body, '-H', 'content-type: application/dns-message'] : []), url];
+  return new Promise((resolve, reject) => {
+    execFile('h2load', args, { timeout: (seconds + 30) * 1000, maxBuffer: 1 << 24 }, (err, stdout) => {
+      const rps = /finished in [\d.]+\w*, ([\d.]+) req\/s/.exec(stdout);
+      const done = /requests: \d+ total, \d+ started, \d+ done, (\d+) succeeded/.exec(stdout);
+      if (!rps || !done) return reject(new Error(`h2load: ${err?.message ?? 'no figures'}\n${stdout}`));
+      resolve({ qps: Number(rps[1]), avgMs: NaN, p50Ms: NaN, p99Ms: NaN, lostPct: NaN, completed: Number(done[1]) });
+    });
+  });
+}
+
 /** Best of two runs (anything else on the 2 cores only lowers QPS), after a 1 s warm-up. */
-async function measure(ctx: BenchContext, server: Running, opts: Partial<PerfOptions>): Promise<{ r: PerfResult; cpuUs: number }> {
+async function measure(ctx: BenchContext, server: Running, opts: Partial<PerfOptions>, method?: 'GET' | 'POST'): Promise<{ r: PerfResult; cpuUs: number }> {
   const base = { queryFile: ctx.data.hostsQueries, port: server.port, ...opts };
-  await dnsperf({ ...base, seconds: 1 });
+  await (method ? h2load(ctx, base.port, method, 1) : dnsperf({ ...base, seconds: 1 }));
   const run = async () => {
     const cpu0 = server.cpuMs();
-    const r = await dnsperf({ ...base, seconds: ctx.seconds });
+    const r = method ? await h2load(ctx, base.port, method) : await dnsperf({ ...base, seconds: ctx.seconds });
     return { r, cpuUs: ((server.cpuMs() - cpu0) * 1000) / Math.max(1, r.completed) };
   };
   const a = await run();
@@ -84,7 +107,7 @@ export async function runEncryptedBench(ctx: BenchContext): Promise<void> {
       try {
         for (const mode of MODES) {
           // dnsperf 2.10's DoH client is marked experimental and exits (fatal) when two answers arrive in one read.
-          const got = await measure(ctx, server, mode.opts(ports)).catch((err: Error) => {
+          const got = await measure(ctx, server, mode.opts(ports), mode.h2load).catch((err: Error) => {
             console.log(`${server.name}, ${mode.name}: dnsperf failed: ${err.message.split('\n').find((l) => /rror/.test(l)) ?? err.message.split('\n')[0]}`);
             return { r: { qps: NaN, avgMs: NaN, p50Ms: NaN, p99Ms: NaN, lostPct: NaN, completed: 0 }, cpuUs: NaN };
           });
