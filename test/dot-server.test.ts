@@ -8,6 +8,8 @@ import path from 'node:path';
 import tls from 'node:tls';
 import { fileURLToPath } from 'node:url';
 import { ConfigError } from '../core/config/errors.js';
+import { loadConfigText } from '../core/config/load.js';
+import { createRegistry } from '../core/create.js';
 import { decodeMessage, makeQuery, Rcode } from '../core/message.js';
 import { startServer, type StartServerOptions, type TestServer } from '../core/testing.js';
 import { encodeMessage } from '../core/wire.js';
@@ -195,6 +197,29 @@ describe('tls:// and https:// server blocks', function () {
         await new Promise((r) => setTimeout(r, 20)); // the server counts the closed connections out asynchronously
       }
       expect.fail('no connection accepted after the others closed');
+    });
+
+    it('reads the certificates again on reload (new files), keeping the listener', async () => {
+      const own = makeCertificates();
+      try {
+        srv = await start(own);
+        const serial = (): Promise<string> => dotConnect(own, srv!.tls).then((s) => { const n = s.getPeerCertificate().serialNumber; s.destroy(); return n; });
+        const before = await serial();
+        const renewed = own.issue(own.name, 'reloaded');
+        // The same keys (port 0 as at start): the listeners are kept, their certificates swapped.
+        const text = corefile({ ...own, cert: renewed.cert, key: renewed.key });
+        await srv.server.server.reload(loadConfigText(text, 'Corefile', { registry: createRegistry(), defaultPort: 0 }));
+        expect(srv.server.server.addresses().find((a) => a.scheme === 'tls')!.port).to.equal(srv.tls);
+        expect(await serial()).to.not.equal(before);
+        // A reload naming a missing file fails, and the certificate in use stays.
+        const broken = text.replaceAll(renewed.cert, '/nonexistent/cert.pem');
+        const err = await srv.server.server.reload(loadConfigText(broken, 'Corefile', { registry: createRegistry(), defaultPort: 0 })).then(() => undefined, (e: Error) => e);
+        expect(err?.message).to.match(/cannot read the certificate file \/nonexistent\/cert\.pem/);
+        expect(await serial(), 'the reloaded certificate still served').to.not.equal(before);
+        expect(await run('dig', ['@127.0.0.1', '-p', String(srv.tls), '+tls', '+short', 'a.example.test'])).to.equal('10.0.0.1\n');
+      } finally {
+        own.remove();
+      }
     });
 
     it('serves a renewed certificate once its files change, without a reload', async () => {
