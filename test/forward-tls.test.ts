@@ -1,10 +1,13 @@
 // forward to a real DNS-over-TLS upstream: Debian's unbound with the test's certificate, through a
 // TCP relay that counts the connections (each one a TLS handshake) that reach it.
 import { expect } from 'chai';
+import { readFileSync } from 'node:fs';
 import net from 'node:net';
+import tls from 'node:tls';
 import { Rcode } from '../core/message.js';
 import { startServer, type TestServer } from '../core/testing.js';
 import { makeCertificates, type TestCertificates } from './fixtures/certificates.js';
+import { answerBytes, readQuestion } from './fixtures/hostile-upstream.js';
 import { startUnbound, type Unbound } from './fixtures/unbound.js';
 
 /** A TCP relay to `port` that counts the connections made through it. */
@@ -117,5 +120,67 @@ describe('forward over TLS to a real unbound', function () {
       if (data !== '10.9.8.7') await new Promise((r) => setTimeout(r, 50));
     }
     expect(data, 'back on the first upstream').to.equal('10.9.8.7');
+  });
+});
+
+/** A DoT upstream the test controls: each framed query is answered with what `answer` returns (several frames allowed). */
+async function hostileDot(c: TestCertificates, answer: (q: Buffer) => Buffer[]): Promise<{ port: number; close(): Promise<void> }> {
+  const sockets = new Set<tls.TLSSocket>();
+  const server = tls.createServer({ cert: readFileSync(c.cert), key: readFileSync(c.key) }, (s) => {
+    sockets.add(s);
+    s.on('close', () => sockets.delete(s));
+    s.on('error', () => s.destroy());
+    let buf = Buffer.alloc(0);
+    s.on('data', (chunk: Buffer) => {
+      buf = Buffer.concat([buf, chunk]);
+      while (buf.length >= 2 && buf.length >= 2 + buf.readUInt16BE(0)) {
+        const q = buf.subarray(2, 2 + buf.readUInt16BE(0));
+        buf = buf.subarray(2 + q.length);
+        for (const wire of answer(Buffer.from(q))) {
+          const frame = Buffer.alloc(2 + wire.length);
+          frame.writeUInt16BE(wire.length, 0);
+          wire.copy(frame, 2);
+          s.write(frame);
+        }
+      }
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  return {
+    port: (server.address() as net.AddressInfo).port,
+    close: () => {
+      for (const s of sockets) s.destroy();
+      return new Promise<void>((r) => server.close(() => r()));
+    },
+  };
+}
+
+describe('forward over TLS: every reply is checked as over TCP', function () {
+  this.timeout(20_000);
+  let certs: TestCertificates;
+  before(() => {
+    certs = makeCertificates('dot.nodens.test');
+  });
+  after(() => certs?.remove());
+
+  it('drops a reply with another ID and takes the real one; a malformed reply fails the try and is counted', async () => {
+    const up = await hostileDot(certs, (wire) => {
+      const q = { wire, id: wire.readUInt16BE(0), port: 0, ...readQuestion(wire) };
+      const real = answerBytes(q, '10.7.7.7');
+      if (q.name === 'bad.example.test') return [real.subarray(0, real.length - 2)]; // the A record's data cut short
+      return [answerBytes(q, '6.6.6.6', { id: (q.id + 1) & 0xffff }), real];
+    });
+    let server: TestServer | undefined;
+    try {
+      server = await startServer(`. {\n forward . tls://127.0.0.1:${up.port} {\n tls ${certs.ca}\n tls_servername ${certs.name}\n max_fails 0\n }\n prometheus 127.0.0.1:0\n}\n`);
+      expect((await server.query('www.example.test')).answer[0]).to.include({ data: '10.7.7.7' });
+      expect((await server.query('bad.example.test')).rcode).to.equal(Rcode.SERVFAIL);
+      const body = (await server.server.metrics.scrape()).body;
+      expect(body).to.match(new RegExp(`coredns_forward_dropped_replies_total\\{to="127\\.0\\.0\\.1:${up.port}"\\} 1`));
+      expect(body).to.match(new RegExp(`coredns_forward_malformed_replies_total\\{to="127\\.0\\.0\\.1:${up.port}"\\} [1-9]`));
+    } finally {
+      await server?.close();
+      await up.close();
+    }
   });
 });
