@@ -17,8 +17,8 @@ export class TlsSource implements StreamSource {
     private readonly handshakeTimeoutMs = HANDSHAKE_TIMEOUT_MS,
   ) {}
 
-  createServer(onConnection: (socket: net.Socket) => void): net.Server {
-    const server = tls.createServer({ ...this.options, handshakeTimeout: this.handshakeTimeoutMs, ALPNProtocols: ['dot'] }, onConnection);
+  createServer(options: net.ServerOpts, onConnection: (socket: net.Socket) => void): net.Server {
+    const server = tls.createServer({ ...options, ...this.options, handshakeTimeout: this.handshakeTimeoutMs, ALPNProtocols: ['dot'] }, onConnection);
     // On the TCP socket itself, before the handshake: its flights and the first answers must not wait on Nagle.
     server.on('connection', (socket: net.Socket) => socket.setNoDelay(true));
     // A failed or timed-out handshake: that connection ends, the server goes on.

@@ -27,7 +27,7 @@ describe('forward parse', () => {
     },
     { text: 'forward . 127.0.0.1 {\n no_case_randomization\n}', want: { from: '', to: ['127.0.0.1'], no_case_randomization: true } },
     { text: 'forward . 127.0.0.1 {\n no_case_randomization off\n}', err: /wrong argument count/ },
-    { text: 'forward .', err: /Corefile:2:1: plugin\/forward: forward: wrong argument count: want at least 2, got 1/ },
+    { text: 'forward .', err: /Corefile:2:1: plugin\/forward: wrong argument count: want at least 2, got 1/ },
     { text: 'forward . grpc://9.9.9.9', err: /Corefile:2:11: .*protocol 'grpc:\/\/' is not supported/ },
     { text: 'forward . tls://9.9.9.9 {\n tls ca.pem\n tls_servername dns.quad9.net\n}', want: { from: '', to: ['tls://9.9.9.9'], tls: ['ca.pem'], tls_servername: 'dns.quad9.net' } },
     { text: 'forward . tls://9.9.9.9 {\n tls a b c d\n}', err: /wrong argument count/ },
