@@ -403,7 +403,7 @@ export class DnsServer implements SignalOwner {
     if (scheme === 'https') return new HttpsListener(address, handler, context!, limits);
     if (scheme === 'tls') {
       // A handshake gets no longer than an idle connection would.
-      const source = new TlsSource(context!, Math.min(HANDSHAKE_TIMEOUT_MS, limits.tcpIdleMs));
+      const source = new TlsSource(context!, Math.min(HANDSHAKE_TIMEOUT_MS, limits.tcpIdleMs), 2 * limits.maxTcpConnections);
       this.#tlsSources.set(key, source);
       return new Listener(address, handler, limits, this.#warnOnce, source);
     }

@@ -15,12 +15,16 @@ export class TlsSource implements StreamSource {
   constructor(
     private options: tls.SecureContextOptions,
     private readonly handshakeTimeoutMs = HANDSHAKE_TIMEOUT_MS,
+    /** Sockets open at once, handshakes included (0: no bound besides the listener's own). */
+    private readonly maxSockets = 0,
   ) {}
 
   createServer(options: net.ServerOpts, onConnection: (socket: net.Socket) => void): net.Server {
     const server = tls.createServer({ ...options, ...this.options, handshakeTimeout: this.handshakeTimeoutMs, ALPNProtocols: ['dot'] }, onConnection);
     // On the TCP socket itself, before the handshake: its flights and the first answers must not wait on Nagle.
     server.on('connection', (socket: net.Socket) => socket.setNoDelay(true));
+    // The listener bounds finished connections (by evicting idle ones); this bounds those still in their handshake.
+    if (this.maxSockets > 0) server.maxConnections = this.maxSockets;
     // A failed or timed-out handshake: that connection ends, the server goes on.
     server.on('tlsClientError', (_err, socket) => socket.destroy());
     this.#server = server;

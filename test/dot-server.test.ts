@@ -198,6 +198,17 @@ describe('tls:// and https:// server blocks', function () {
       }
     });
 
+    it('bounds sockets still in their handshake at twice maxTcpConnections, until the handshake timeout frees them', async () => {
+      srv = await start(certs, { limits: { maxTcpConnections: 2, tcpIdleMs: 500 } });
+      const silent = Array.from({ length: 4 }, () => net.connect({ host: '127.0.0.1', port: srv!.tls }).on('error', () => undefined));
+      await Promise.all(silent.map((s) => new Promise((r) => s.once('connect', r))));
+      const refused = await dotConnect(certs, srv.tls).then((s) => (s.destroy(), false), () => true);
+      expect(refused, 'a fifth socket while four stall').to.equal(true);
+      await Promise.all(silent.map(closed));
+      const s = await dotConnect(certs, srv.tls);
+      s.destroy();
+    });
+
     it('reads the certificates again on reload (new files), keeping the listener', async () => {
       const own = makeCertificates();
       try {

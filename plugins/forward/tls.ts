@@ -38,6 +38,5 @@ export function tlsConnector(options: TlsClientOptions): (to: Endpoint) => net.S
 
 /** Node's certificate verification failures (an unknown CA, a wrong name, an expired certificate). */
 export function isCertificateError(err: NodeJS.ErrnoException): boolean {
-  const code = err.code ?? '';
-  return code.startsWith('ERR_TLS_CERT') || code.startsWith('CERT_') || code.startsWith('UNABLE_TO_') || code.includes('SELF_SIGNED') || code === 'HOSTNAME_MISMATCH';
+  return /^(ERR_TLS_CERT|CERT_|UNABLE_TO_)|SELF_SIGNED|HOSTNAME_MISMATCH/.test(err.code ?? '');
 }
