@@ -1,7 +1,7 @@
 // The public API of nodens: what plugin authors and embedders import from 'nodens'.
 export { definePlugin, DnsError, DropQuery, isDnsError } from './plugin.js';
 export type {
-  AnyPlugin, CheckContext, Done, ExtendedError, Handler, JsonSchema, Metadata, Next, Peer, PluginDefinition, PluginInstance, Request, RequestChanges, ServerControl, SetupEnv, Transport,
+  AnyPlugin, CheckContext, Done, ExtendedError, Handler, JsonSchema, LocalPeer, Metadata, Next, Peer, PluginDefinition, PluginInstance, Request, RequestChanges, ServerControl, SetupEnv, TlsProvider, Transport,
 } from './plugin.js';
 export { deriveRequest } from './request.js';
 export { isMetadataLabel } from './metadata.js';

@@ -4,11 +4,20 @@
 import dgram from 'node:dgram';
 import net from 'node:net';
 import { getDefaultHighWaterMark } from 'node:stream';
-import type { Peer, Transport } from './plugin.js';
+import type { LocalPeer, Peer, Transport } from './plugin.js';
 import { TcpConnection, type ConnectionHost } from './tcp-connection.js';
 
 export type ClientInfo = Peer & { transport: Transport; family: 4 | 6 };
-export type QueryHandler = (wire: Buffer, client: ClientInfo, local: Peer) => Buffer | undefined | Promise<Buffer | undefined>;
+export type QueryHandler = (wire: Buffer, client: ClientInfo, local: LocalPeer) => Buffer | undefined | Promise<Buffer | undefined>;
+
+/**
+ * A stream transport served instead of UDP+TCP (DNS over TLS, core/tls-listener.ts): it makes the
+ * net.Server whose connections get TCP's framing, pipelining, deadlines and connection bound.
+ */
+export interface StreamSource {
+  readonly scheme: 'tls';
+  createServer(options: net.ServerOpts, onConnection: (socket: net.Socket) => void): net.Server;
+}
 /** Says a thing once per key (the server logs it once, however many listeners it has). */
 export type WarnOnce = (key: string, message: string) => void;
 
@@ -70,13 +79,15 @@ export class Listener implements ConnectionHost {
   /** Queries answered asynchronously and not yet sent. */
   #pending = 0;
   #idle: (() => void) | undefined;
-  #local: Peer = { address: '', port: 0 };
+  #local: LocalPeer = { address: '', port: 0 };
 
   constructor(
     readonly address: string,
     private handler: QueryHandler,
     readonly limits: ListenerLimits = DEFAULT_LIMITS,
     private readonly warnOnce: WarnOnce = () => {},
+    /** Set: a stream-only listener (no UDP) whose server this source makes. */
+    private readonly stream?: StreamSource,
   ) {
     // The UDP socket's lookup trusts that it is given IP literals (see literalLookup).
     if (net.isIP(address) === 0) throw new Error(`listen address '${address}' is not an IP address`);
@@ -99,6 +110,7 @@ export class Listener implements ConnectionHost {
   }
 
   async #bindBoth(port: number): Promise<void> {
+    if (this.stream) return this.#bindStream(port, this.stream);
     const family = net.isIPv6(this.address) ? 6 : 4;
     const udp = dgram.createSocket({ type: family === 6 ? 'udp6' : 'udp4', lookup: family === 6 ? literalLookup6 : literalLookup4 });
     await new Promise<void>((resolve, reject) => {
@@ -134,6 +146,23 @@ export class Listener implements ConnectionHost {
     udp.on('message', (msg, rinfo) => this.#onDatagram(udp, msg, rinfo, local));
     tcp.on('error', () => { /* accept errors (EMFILE) must not kill the process */ });
     this.tcp = tcp;
+  }
+
+  /** DNS over TLS: only the stream server, its connections handled as TCP's. */
+  async #bindStream(port: number, source: StreamSource): Promise<void> {
+    const highWaterMark = Math.max(1, Math.min(getDefaultHighWaterMark(false), this.limits.maxTcpUnsentBytes));
+    const server = source.createServer({ allowHalfOpen: true, highWaterMark }, (socket) => this.#onConnection(socket));
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen({ port, host: this.address }, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+    this.port = (server.address() as net.AddressInfo).port;
+    this.#local = { address: this.address, port: this.port, scheme: source.scheme };
+    server.on('error', () => { /* accept errors (EMFILE) must not kill the process */ });
+    this.tcp = server;
   }
 
   /** Sizes the UDP buffers for bursts; the kernel silently caps them at net.core.{r,w}mem_max, so read them back. */

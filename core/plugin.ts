@@ -3,12 +3,18 @@ import type { Directive, ParseContext, Position } from './config/types.js';
 import type { Logger } from './log.js';
 import type { EdnsOption, Message, Reply } from './message.js';
 import type { Metrics } from './metrics.js';
+import type { SecureContextOptions } from 'node:tls';
 
 export type Transport = 'udp' | 'tcp';
 
 export interface Peer {
   readonly address: string;
   readonly port: number;
+}
+
+/** The listener's end: its address, and how it is served when not plain DNS (`tls://`, `https://`). */
+export interface LocalPeer extends Peer {
+  readonly scheme?: 'tls' | 'https';
 }
 
 /** What one query's handlers see. Read-only: a handler never changes the query. */
@@ -28,7 +34,8 @@ export interface Request {
   /** Did the query carry an OPT record? */
   readonly edns: boolean;
   readonly client: Peer & { readonly transport: Transport; readonly family: 4 | 6 };
-  readonly local: Peer;
+  /** The listener's address; `scheme` says DNS over TLS or HTTPS (client.transport is then 'tcp', as CoreDNS's proto). */
+  readonly local: LocalPeer;
   /** The server block zone this query was routed by. */
   readonly zone: string;
   /** The listener, as CoreDNS labels it in metrics: 'dns://:53'. */
@@ -113,6 +120,16 @@ export interface Handler {
   metadata?(req: Request): void;
   /** Release sockets, timers and watches; called on shutdown and when a reload replaces the config. */
   close?(): Promise<void> | void;
+  /** For the tls plugin: the certificates of the block's tls:// and https:// listeners. */
+  readonly tls?: TlsProvider;
+}
+
+/** Certificates for tls:// and https:// listeners. */
+export interface TlsProvider {
+  /** Reads the certificate files now; throws if they cannot be read. */
+  secureContext(): SecureContextOptions;
+  /** Calls back when the files change (until the handler closes). */
+  watch(onChange: () => void): void;
 }
 
 /** Why a query failed, for the client (RFC 8914): `{ infoCode: EdeCode.NoReachableAuthority }`. */
@@ -178,7 +195,7 @@ export interface SetupEnv {
   /** Every file the config was read from (the file and its imports), for reload's checksum. */
   readonly configFiles: readonly string[];
   /** The block's listen addresses ('127.0.0.1', port), known at setup. */
-  readonly listen: readonly (Peer & { readonly transport: Transport })[];
+  readonly listen: readonly (LocalPeer & { readonly transport: Transport })[];
   /** Prometheus metrics (shared by the whole process; a metric is created once by name). */
   readonly metrics: Metrics;
   /** Runs after every listener is bound. */

@@ -2,7 +2,7 @@
 // and done hooks; and the requests derived from it by next(changes).
 import { CLASS_CODES, className, Rcode, trimDot, typeCode, typeName, type Edns, type EdnsOption, type Message } from './message.js';
 import { RequestMetadata } from './metadata.js';
-import { DnsError, type Done, type Metadata, type Peer, type Request, type RequestChanges, type Transport } from './plugin.js';
+import { DnsError, type Done, type LocalPeer, type Metadata, type Peer, type Request, type RequestChanges, type Transport } from './plugin.js';
 
 export interface RequestInit {
   query: Message;
@@ -10,7 +10,7 @@ export interface RequestInit {
   qtype: string;
   qclass: string;
   client: Peer & { transport: Transport; family: 4 | 6 };
-  local: Peer;
+  local: LocalPeer;
   size: number;
   start: number;
 }
@@ -34,7 +34,7 @@ export class QueryRequest implements Request {
   readonly udpSize: number;
   readonly edns: boolean;
   readonly client: Peer & { transport: Transport; family: 4 | 6 };
-  readonly local: Peer;
+  readonly local: LocalPeer;
   readonly size: number;
   readonly start: number;
   zone = '';
@@ -81,7 +81,7 @@ export class QueryRequest implements Request {
 
   /** CoreDNS's metrics label for the listener; made only when a plugin (prometheus, cache) asks. */
   get server(): string {
-    return (this.#server ??= `dns://:${this.local.port}`);
+    return (this.#server ??= `${this.local.scheme ?? 'dns'}://:${this.local.port}`);
   }
 
   // Most queries never look at their signal (a cache or hosts hit): make it only when asked.

@@ -1,13 +1,16 @@
 // The DNS server: listeners, zone routing, the query path (read #handle top to bottom), reload and shutdown.
 import { compose, errorPlugin, type Chain } from './chain.js';
-import type { Config, ServerBlockConfig } from './config/types.js';
+import type { Config, ServerBlockConfig, ServerScheme } from './config/types.js';
 import { asConfigError, ConfigError } from './config/errors.js';
-import { DEFAULT_LIMITS, Listener, type ClientInfo, type ListenerLimits } from './listeners.js';
+import type { SecureContextOptions } from 'node:tls';
+import { HttpsListener } from './https-listener.js';
+import { DEFAULT_LIMITS, Listener, type ClientInfo, type ListenerLimits, type QueryHandler } from './listeners.js';
+import { HANDSHAKE_TIMEOUT_MS, TlsSource } from './tls-listener.js';
 import { createLogger, RateLimitedLog, type Logger } from './log.js';
 import { decodeMessage, fqdn, makeErrorReply, Rcode, WireError, type Message, type Reply } from './message.js';
 import { withExtendedError } from './edns.js';
 import { createMetrics, type Metrics } from './metrics.js';
-import { DropQuery, isDnsError, type Handler, type Peer, type PluginInstance, type ServerControl, type SetupEnv, type Transport } from './plugin.js';
+import { DropQuery, isDnsError, type Handler, type LocalPeer, type Peer, type PluginInstance, type ServerControl, type SetupEnv, type TlsProvider, type Transport } from './plugin.js';
 import type { Registry } from './registry.js';
 import { QueryRequest, type SignalOwner } from './request.js';
 import { finishMessage, finishReply, headerOnlyReply, type Finished } from './respond.js';
@@ -59,18 +62,25 @@ interface Generation {
   readonly startup: (() => void | Promise<void>)[];
   readonly shutdown: (() => void | Promise<void>)[];
   readonly listenAddresses: Map<string, { address: string; port: number }>;
+  /** The certificates of each tls:// and https:// listener key (from its block's tls plugin). */
+  readonly tls: Map<string, TlsProvider>;
   inflight: number;
   drained?: () => void;
 }
 
 const ANY_ADDRESS = '::';
 
+/** A bound listener: UDP+TCP or DNS over TLS (Listener), or DNS over HTTPS. */
+type AnyListener = Listener | HttpsListener;
+
 export class DnsServer implements SignalOwner {
   readonly logger: Logger;
   readonly metrics: Metrics;
   readonly deadlineMs: number;
   readonly #opts: ServerOptions;
-  readonly #listeners = new Map<string, Listener>();
+  readonly #listeners = new Map<string, AnyListener>();
+  /** The TLS sources of the tls:// listeners, for new certificates. */
+  readonly #tlsSources = new Map<string, TlsSource>();
   readonly #controllers = new Set<AbortController>();
   readonly #errorLog = new RateLimitedLog(5000);
   readonly #warned = new Set<string>();
@@ -114,8 +124,8 @@ export class DnsServer implements SignalOwner {
   }
 
   /** The bound listeners (port 0 resolved), for tests and logs. */
-  addresses(): { address: string; port: number }[] {
-    return [...this.#listeners.values()].map((l) => ({ address: l.address, port: l.port }));
+  addresses(): { address: string; port: number; scheme: ServerScheme }[] {
+    return [...this.#listeners].map(([key, l]) => ({ address: l.address, port: l.port, scheme: splitListenKey(key).scheme }));
   }
 
   /**
@@ -124,13 +134,13 @@ export class DnsServer implements SignalOwner {
    */
   inject(wire: Buffer, client: Partial<ClientInfo> = {}): Buffer | undefined | Promise<Buffer | undefined> {
     const key = this.#gen.routes.keys().next().value as string;
-    const [address, port] = splitListenKey(key);
+    const { address, port } = splitListenKey(key);
     return this.#handle(key, wire, { address: '127.0.0.1', port: 53000, transport: 'udp', family: 4, ...client }, { address, port });
   }
 
   // ---- the query path ----
 
-  #handle(listenerKey: string, wire: Buffer, client: ClientInfo, local: Peer): Buffer | undefined | Promise<Buffer | undefined> {
+  #handle(listenerKey: string, wire: Buffer, client: ClientInfo, local: LocalPeer): Buffer | undefined | Promise<Buffer | undefined> {
     const start = performance.now();
     // A client with its share of queries in flight waits for them before it is heard again (UDP; a
     // TCP connection has its own pipeline bound). The map holds only clients with a query in flight.
@@ -269,7 +279,7 @@ export class DnsServer implements SignalOwner {
 
   async #build(config: Config): Promise<Generation> {
     const gen: Generation = {
-      routes: new Map(), instances: [], startup: [], shutdown: [], listenAddresses: new Map(), inflight: 0,
+      routes: new Map(), instances: [], startup: [], shutdown: [], listenAddresses: new Map(), tls: new Map(), inflight: 0,
     };
     const defaultPort = this.#opts.defaultPort ?? 53;
     try {
@@ -294,11 +304,11 @@ export class DnsServer implements SignalOwner {
 
   async #setupBlock(blockConfig: ServerBlockConfig, config: Config, gen: Generation, listenKeys: Map<string, string[]>): Promise<Block> {
     const zones = [...new Set(blockConfig.keys.map((k) => k.zone))];
-    const label = blockConfig.keys.map((k) => `${fqdn(k.zone)}:${k.port ?? this.#opts.defaultPort ?? 53}`).join(' ');
-    const listen: (Peer & { transport: Transport })[] = [];
+    const label = blockConfig.keys.map((k) => `${k.scheme === 'dns' ? '' : `${k.scheme}://`}${fqdn(k.zone)}:${k.port ?? defaultPortOf(k.scheme, this.#opts.defaultPort)}`).join(' ');
+    const listen: (LocalPeer & { transport: Transport })[] = [];
     for (const key of listenKeys.keys()) {
-      const [address, port] = splitListenKey(key);
-      listen.push({ address, port, transport: 'udp' });
+      const { address, port, scheme } = splitListenKey(key);
+      listen.push(scheme === 'dns' ? { address, port, transport: 'udp' } : { address, port, transport: 'tcp', scheme });
     }
     gen.listenAddresses.set(label, listen[0] ?? { address: '127.0.0.1', port: 53 });
     const links: { name: string; handler: Handler }[] = [];
@@ -320,11 +330,23 @@ export class DnsServer implements SignalOwner {
       links.push({ name: entry.name, handler });
       gen.instances.push({ name: entry.name, zones, handler });
     }
+    this.#tlsOf(blockConfig, links, listenKeys, gen);
     this.logger.info(`${label} chain: ${links.filter((l) => l.handler.serve).map((l) => l.name).join(' -> ') || '(empty)'}`);
     return { label, zones, chain: compose(links), logsErrors: links.some((l) => l.handler.logsErrors === true), classes };
   }
 
-  #envFor(name: string, zones: string[], config: Config, gen: Generation, listen: (Peer & { transport: Transport })[], listenKey: string): SetupEnv {
+  /** tls:// and https:// keys take their certificates from the block's tls plugin; without one they cannot serve. */
+  #tlsOf(blockConfig: ServerBlockConfig, links: readonly { handler: Handler }[], listenKeys: Map<string, string[]>, gen: Generation): void {
+    const provider = links.find((l) => l.handler.tls)?.handler.tls;
+    for (const key of listenKeys.keys()) {
+      const { scheme } = splitListenKey(key);
+      if (scheme === 'dns' || gen.tls.has(key)) continue;
+      if (!provider) throw new ConfigError(blockConfig.pos, 'tls', `a ${scheme}:// server block needs the tls plugin (tls CERT KEY [CA])`, 'ERR_BAD_VALUE');
+      gen.tls.set(key, provider);
+    }
+  }
+
+  #envFor(name: string, zones: string[], config: Config, gen: Generation, listen: (LocalPeer & { transport: Transport })[], listenKey: string): SetupEnv {
     const control: ServerControl = {
       reload: () => this.reloadFromSource(),
       fatal: (message) => (this.#opts.onFatal ?? defaultFatal(this.logger))(message),
@@ -349,7 +371,7 @@ export class DnsServer implements SignalOwner {
   async resolve(listenKey: string, query: Message, transport: Transport = 'udp'): Promise<Reply> {
     const q = query.question[0];
     if (!q) return makeErrorReply(query, Rcode.FORMERR);
-    const [address, port] = splitListenKey(listenKey);
+    const { address, port } = splitListenKey(listenKey);
     const req = new QueryRequest({
       query, qname: q.name.toLowerCase(), qtype: q.type, qclass: q.class,
       client: { address: '127.0.0.1', port: 0, transport, family: 4 }, local: { address, port },
@@ -365,11 +387,6 @@ export class DnsServer implements SignalOwner {
     }
   }
 
-  #newListener(address: string, key: string): Listener {
-    return new Listener(address, (wire, client, local) => this.#handle(key, wire, client, local), { ...DEFAULT_LIMITS, ...this.#opts.limits }, this.#warnOnce);
-  }
-
-  /** A listener's warning (UDP buffers capped by the kernel) is the same for all of them: said once. */
   readonly #warnOnce = (key: string, message: string): void => {
     if (this.#warned.has(key)) return;
     this.#warned.add(key);
@@ -377,17 +394,25 @@ export class DnsServer implements SignalOwner {
   };
 
   async #bindListeners(gen: Generation): Promise<void> {
+    // Certificates are read first: unreadable files fail the start or the reload, and the old ones keep serving.
+    const contexts = new Map<string, SecureContextOptions>();
+    for (const [key, provider] of gen.tls) contexts.set(key, provider.secureContext());
     for (const key of gen.routes.keys()) {
-      if (this.#listeners.has(key)) continue;
-      const [address, port] = splitListenKey(key);
-      const listener = this.#newListener(address, key);
+      const existing = this.#listeners.get(key);
+      if (existing) {
+        const context = contexts.get(key);
+        if (context) this.#setSecureContext(key, context);
+        continue;
+      }
+      const { address, port } = splitListenKey(key);
+      const listener = this.#makeListener(key, address, contexts.get(key));
       try {
         await listener.listen(port);
       } catch (err) {
         const code = (err as NodeJS.ErrnoException).code;
         if (address === ANY_ADDRESS && (code === 'EAFNOSUPPORT' || code === 'EADDRNOTAVAIL')) {
           // No IPv6 on this host: fall back to all IPv4 addresses.
-          const v4 = this.#newListener('0.0.0.0', key);
+          const v4 = this.#makeListener(key, '0.0.0.0', contexts.get(key));
           await v4.listen(port);
           this.#listeners.set(key, v4);
           continue;
@@ -398,6 +423,38 @@ export class DnsServer implements SignalOwner {
       this.#listeners.set(key, listener);
       // Port 0 resolves now: the blocks' `listen` lists should show the real port.
       for (const listen of gen.listenAddresses.values()) if (listen.port === 0) listen.port = listener.port;
+    }
+    for (const [key, provider] of gen.tls) provider.watch(() => this.#reloadCertificates(key, provider));
+  }
+
+  #makeListener(key: string, address: string, context: SecureContextOptions | undefined): AnyListener {
+    const handler: QueryHandler = (wire, client, local) => this.#handle(key, wire, client, local);
+    const limits = { ...DEFAULT_LIMITS, ...this.#opts.limits };
+    const { scheme } = splitListenKey(key);
+    if (scheme === 'https') return new HttpsListener(address, handler, context!, limits);
+    if (scheme === 'tls') {
+      // A handshake gets no longer than an idle connection would.
+      const source = new TlsSource(context!, Math.min(HANDSHAKE_TIMEOUT_MS, limits.tcpIdleMs), 2 * limits.maxTcpConnections);
+      this.#tlsSources.set(key, source);
+      return new Listener(address, handler, limits, this.#warnOnce, source);
+    }
+    return new Listener(address, handler, limits, this.#warnOnce);
+  }
+
+  #setSecureContext(key: string, context: SecureContextOptions): void {
+    const listener = this.#listeners.get(key);
+    if (listener instanceof HttpsListener) listener.setSecureContext(context);
+    else this.#tlsSources.get(key)?.setSecureContext(context);
+  }
+
+  /** The certificate files changed: new connections get the new ones; a bad file keeps the old ones. */
+  #reloadCertificates(key: string, provider: TlsProvider): void {
+    if (this.#gen.tls.get(key) !== provider) return;
+    try {
+      this.#setSecureContext(key, provider.secureContext());
+      this.logger.info(`plugin/tls: certificates of ${listenKeyLabel(key)} reloaded`);
+    } catch (err) {
+      this.logger.error(`plugin/tls: certificates of ${listenKeyLabel(key)} not reloaded (the old ones stay): ${(err as Error).message}`);
     }
   }
 
@@ -440,6 +497,7 @@ export class DnsServer implements SignalOwner {
     for (const [key, listener] of this.#listeners) {
       if (!next.routes.has(key)) {
         this.#listeners.delete(key);
+        this.#tlsSources.delete(key);
         listener.stopAccepting();
         void listener.idle(this.deadlineMs).then(() => listener.close());
       }
@@ -559,13 +617,18 @@ function route(table: RouteTable | undefined, qname: string): { block: Block; zo
   return table?.match(qname);
 }
 
-/** The listeners a block needs ('address|port' → its zones on it). */
+/** A key without a port: dns:// takes 53 (or -dns.port), tls:// 853, https:// 443, as CoreDNS. */
+function defaultPortOf(scheme: ServerScheme, dnsPort = 53): number {
+  return scheme === 'tls' ? 853 : scheme === 'https' ? 443 : dnsPort;
+}
+
+/** The listeners a block needs ('address|port', or 'tls://address|port' → its zones on it). */
 function listenKeysOf(block: ServerBlockConfig, defaultPort: number, defaultBind: readonly string[]): Map<string, string[]> {
   const keys = new Map<string, string[]>();
   const addresses = block.bind.length > 0 ? block.bind : defaultBind;
   for (const k of block.keys) {
     for (const address of addresses) {
-      const key = `${address}|${k.port ?? defaultPort}`;
+      const key = `${k.scheme === 'dns' ? '' : `${k.scheme}://`}${address}|${k.port ?? defaultPortOf(k.scheme, defaultPort)}`;
       const zones = keys.get(key) ?? [];
       zones.push(k.zone);
       keys.set(key, zones);
@@ -574,9 +637,16 @@ function listenKeysOf(block: ServerBlockConfig, defaultPort: number, defaultBind
   return keys;
 }
 
-function splitListenKey(key: string): [string, number] {
+function splitListenKey(key: string): { address: string; port: number; scheme: ServerScheme } {
   const bar = key.lastIndexOf('|');
-  return [key.slice(0, bar), Number(key.slice(bar + 1))];
+  const sep = key.indexOf('://');
+  const scheme = sep < 0 ? 'dns' : (key.slice(0, sep) as ServerScheme);
+  return { address: key.slice(sep < 0 ? 0 : sep + 3, bar), port: Number(key.slice(bar + 1)), scheme };
+}
+
+function listenKeyLabel(key: string): string {
+  const { address, port, scheme } = splitListenKey(key);
+  return `${scheme}://${address.includes(':') ? `[${address}]` : address}:${port}`;
 }
 
 async function closeInstances(instances: readonly PluginInstance[], logger: Logger): Promise<void> {

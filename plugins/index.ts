@@ -27,6 +27,7 @@ import ready from './ready/index.js';
 import reload from './reload/index.js';
 import rewrite from './rewrite/index.js';
 import template from './template/index.js';
+import tls from './tls/index.js';
 
 const plugins: AnyPlugin[] = [
   // one line per built-in plugin, e.g.: hosts,
@@ -56,6 +57,7 @@ const plugins: AnyPlugin[] = [
   reload,
   rewrite,
   template,
+  tls,
 ];
 
 /** The built-ins sorted into execution order. */

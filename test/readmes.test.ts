@@ -47,8 +47,8 @@ const FILES: Record<string, string> = {
   'example.hosts': '10.0.0.1 example.org\n10.0.0.2 www.example.org\n',
   'cluster.yaml': path.join(ROOT, 'examples/demo/cluster.yaml'),
 };
-/** Plugins that need a peer (an upstream, etcd) to serve. */
-const NEEDS_PEER = new Set(['forward', 'etcd']);
+/** Plugins that need a peer (an upstream, etcd) or real files (tls: a certificate and its key) to serve. */
+const NEEDS_PEER = new Set(['forward', 'etcd', 'tls']);
 
 const read = (file: string): string => readFileSync(path.join(ROOT, file), 'utf8');
 

@@ -13,6 +13,7 @@ import { memoryLogger } from '../core/log.js';
 import type { AnyPlugin } from '../core/plugin.js';
 import { createRegistry } from '../core/create.js';
 import whoami from '../examples/custom-plugin/index.js';
+import { makeCertificates, type TestCertificates } from './fixtures/certificates.js';
 import { fencedBlocks } from './fixtures/markdown.js';
 import motd from './fixtures/motd-plugin.js';
 
@@ -46,6 +47,10 @@ function examples(dir: string): Example[] {
   return out;
 }
 
+let certs: TestCertificates | undefined;
+/** Real files for the tls examples' CERT and KEY (made once, with openssl). */
+const certificates = (): TestCertificates => (certs ??= makeCertificates());
+
 /** The config with listeners on 127.0.0.1 port 0 and remote services at a closed local port. */
 function local(config: Config): Config {
   const patch = (p: PluginEntry): PluginEntry => {
@@ -53,6 +58,7 @@ function local(config: Config): Config {
     switch (p.name) {
       case 'health': case 'ready': case 'prometheus': return { ...p, options: { ...o, address: '127.0.0.1:0' } };
       case 'forward': return { ...p, options: { ...o, to: [CLOSED] } };
+      case 'tls': return { ...p, options: { cert: certificates().cert, key: certificates().key } };
       case 'etcd': return { ...p, options: { ...o, endpoint: [`http://${CLOSED}`] } };
       case 'kubernetes': {
         if (o.manifests) return p;
@@ -73,7 +79,10 @@ describe('every example config that --validate accepts also starts', function ()
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nodens-validate-starts-'));
   fs.writeFileSync(path.join(dir, 'example.hosts'), '10.0.0.1 example.org\n');
   fs.copyFileSync(path.join(ROOT, 'examples/demo/cluster.yaml'), path.join(dir, 'cluster.yaml'));
-  after(() => fs.rmSync(dir, { recursive: true, force: true }));
+  after(() => {
+    fs.rmSync(dir, { recursive: true, force: true });
+    certs?.remove();
+  });
   const all = examples(dir);
   const started: string[] = [];
 

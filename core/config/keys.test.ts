@@ -5,7 +5,7 @@ import { parseServerKey } from './keys.js';
 const tok = (text: string) => ({ text, pos: { file: 'F', line: 3, col: 5 } });
 
 describe('config/keys', () => {
-  const ok: [string, { zone: string; port?: number }[]][] = [
+  const ok: [string, { zone: string; port?: number; scheme?: string }[]][] = [
     ['.', [{ zone: '' }]],
     ['.:53', [{ zone: '', port: 53 }]],
     [':1053', [{ zone: '', port: 1053 }]],
@@ -18,17 +18,21 @@ describe('config/keys', () => {
     ['10.0.0.0/23:53', [{ zone: '0.0.10.in-addr.arpa', port: 53 }, { zone: '1.0.10.in-addr.arpa', port: 53 }]],
     ['fd00::/120', [{ zone: `${'0.'.repeat(28)}d.f.ip6.arpa` }]],
     ['dns://fd00::/124:1053', [{ zone: `${'0.'.repeat(29)}d.f.ip6.arpa`, port: 1053 }]],
+    ['tls://.:853', [{ zone: '', port: 853, scheme: 'tls' }]],
+    ['TLS://example.org', [{ zone: 'example.org', scheme: 'tls' }]],
+    ['https://example.org:8443', [{ zone: 'example.org', port: 8443, scheme: 'https' }]],
   ];
   for (const [text, want] of ok) {
     it(`parses ${text}`, () => {
-      const got = parseServerKey(tok(text)).map((k) => (k.port === undefined ? { zone: k.zone } : { zone: k.zone, port: k.port }));
+      const got = parseServerKey(tok(text)).map((k) => ({
+        zone: k.zone, ...(k.port === undefined ? {} : { port: k.port }), ...(k.scheme === 'dns' ? {} : { scheme: k.scheme }),
+      }));
       expect(got).to.deep.equal(want);
     });
   }
 
   const bad: [string, RegExp][] = [
-    ['tls://.:853', /scheme tls:\/\/ not supported/],
-    ['https://example.org', /scheme https:\/\/ not supported/],
+    ['https3://example.org', /scheme https3:\/\/ not supported/],
     ['grpc://.', /scheme grpc:\/\/ not supported/],
     ['quic://.', /scheme quic:\/\/ not supported/],
     ['udp://.', /unknown scheme udp:\/\//],

@@ -1,28 +1,32 @@
-// Server block keys: `[dns://]ZONE[:PORT]`, with CIDR zones expanded to reverse zones as CoreDNS does.
+// Server block keys: `[dns://|tls://|https://]ZONE[:PORT]`, with CIDR zones expanded to reverse zones as CoreDNS does.
 import { cidrToReverseZones } from '../ip.js';
 import { normalizeZone } from '../zones.js';
 import { errorAt } from './errors.js';
-import type { ServerKey, Token } from './types.js';
+import type { ServerKey, ServerScheme, Token } from './types.js';
 
-/** Schemes CoreDNS knows; only dns:// is served by nodens. */
-const OTHER_SCHEMES = ['tls', 'quic', 'grpc', 'https', 'https3'];
+/** Schemes nodens serves. */
+const SERVED_SCHEMES: readonly ServerScheme[] = ['dns', 'tls', 'https'];
+/** Schemes CoreDNS knows that nodens does not serve. */
+const OTHER_SCHEMES = ['quic', 'grpc', 'https3'];
 
 /** One key token → its server keys (a CIDR gives one key per reverse zone). */
 export function parseServerKey(tok: Token): ServerKey[] {
   let rest = tok.text;
+  let scheme: ServerScheme = 'dns';
   const sep = rest.indexOf('://');
   if (sep >= 0) {
-    const scheme = rest.slice(0, sep).toLowerCase();
-    if (OTHER_SCHEMES.includes(scheme)) {
-      errorAt(tok, undefined, `'${tok.text}': scheme ${scheme}:// not supported (nodens serves dns:// only)`, 'ERR_BAD_VALUE');
+    const text = rest.slice(0, sep).toLowerCase();
+    if (OTHER_SCHEMES.includes(text)) {
+      errorAt(tok, undefined, `'${tok.text}': scheme ${text}:// not supported (nodens serves dns://, tls:// and https://)`, 'ERR_BAD_VALUE');
     }
-    if (scheme !== 'dns') errorAt(tok, undefined, `'${tok.text}': unknown scheme ${scheme}:// (want dns://)`, 'ERR_BAD_VALUE');
+    if (!SERVED_SCHEMES.includes(text as ServerScheme)) errorAt(tok, undefined, `'${tok.text}': unknown scheme ${text}:// (want dns://, tls:// or https://)`, 'ERR_BAD_VALUE');
+    scheme = text as ServerScheme;
     rest = rest.slice(sep + 3);
   }
   const { host, port } = splitHostPort(rest, tok);
   const zones = host.includes('/') ? cidrToReverseZones(host) : [checkZone(host, tok)];
   if (!zones) errorAt(tok, undefined, `'${host}' is not a valid CIDR`, 'ERR_BAD_VALUE');
-  return zones.map((zone) => (port === undefined ? { scheme: 'dns', zone, pos: tok.pos } : { scheme: 'dns', zone, port, pos: tok.pos }));
+  return zones.map((zone) => (port === undefined ? { scheme, zone, pos: tok.pos } : { scheme, zone, port, pos: tok.pos }));
 }
 
 /** Every key of a block, in order. */

@@ -80,7 +80,7 @@ describe('config/load', () => {
       { name: 'duplicate zone:port across blocks', text: 'example.org:53 {\n}\n\nexample.org {\n}', code: 'ERR_DUPLICATE', line: 4, col: 1, msg: /zone 'example.org' on port 53 is already served \(by the key at Corefile:1:1\)/ },
       { name: 'duplicate zone:port within a block', text: 'a.org b.org A.ORG. {\n}', code: 'ERR_DUPLICATE', line: 1, col: 13, msg: /zone 'a.org' on port 53/ },
       { name: 'duplicate reverse zone from a CIDR', text: '10.0.0.0/24 {\n}\n0.0.10.in-addr.arpa {\n}', code: 'ERR_DUPLICATE', line: 3, col: 1, msg: /0\.0\.10\.in-addr\.arpa/ },
-      { name: 'unsupported scheme', text: '. {\n}\ntls://.:853 {\n}', code: 'ERR_BAD_VALUE', line: 3, col: 1, msg: /^Corefile:3:1: 'tls:\/\/\.:853': scheme tls:\/\/ not supported/ },
+      { name: 'unsupported scheme', text: '. {\n}\ngrpc://.:853 {\n}', code: 'ERR_BAD_VALUE', line: 3, col: 1, msg: /^Corefile:3:1: 'grpc:\/\/\.:853': scheme grpc:\/\/ not supported/ },
       { name: 'bad port', text: 'example.org:65536 {\n}', code: 'ERR_BAD_VALUE', line: 1, col: 1, msg: /bad port '65536'/ },
       { name: 'bind with a non-address', text: '. {\n  bind 127.0.0.1 eth0\n}', code: 'ERR_BAD_VALUE', line: 2, col: 18, msg: /bind: 'eth0' is not an IP address/ },
       { name: 'bind without arguments', text: '. {\n  bind\n}', code: 'ERR_ARG_COUNT', line: 2, col: 3, msg: /bind: wrong argument count/ },

@@ -248,8 +248,9 @@ function checkDuplicateKeys(servers: readonly ServerBlockConfig[], defaultPort: 
   const seen = new Map<string, ServerKey>();
   for (const s of servers) {
     for (const k of s.keys) {
-      const port = k.port ?? defaultPort;
-      const id = `${k.zone}:${port}`;
+      const port = k.port ?? (k.scheme === 'tls' ? 853 : k.scheme === 'https' ? 443 : defaultPort);
+      // Port 0 (tests) binds a fresh port per scheme, so only a key of the same scheme repeats it.
+      const id = port === 0 ? `${k.scheme}://${k.zone}:0` : `${k.zone}:${port}`;
       const first = seen.get(id);
       if (first) {
         errors.add(new ConfigError(k.pos, undefined, `zone '${k.zone || '.'}' on port ${port} is already served (by the key at ${formatPosition(first.pos)})`, 'ERR_DUPLICATE'));

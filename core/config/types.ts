@@ -23,11 +23,14 @@ export interface Directive {
   readonly block?: readonly Directive[];
 }
 
+/** How a server block is served: plain DNS (UDP+TCP), DNS over TLS (RFC 7858), DNS over HTTPS (RFC 8484). */
+export type ServerScheme = 'dns' | 'tls' | 'https';
+
 /** One key of a server block: `dns://example.org:1053`. Zones are lower-case without the trailing dot ('' is the root). */
 export interface ServerKey {
-  readonly scheme: 'dns';
+  readonly scheme: ServerScheme;
   readonly zone: string;
-  /** Undefined: the default port (53, or -dns.port). */
+  /** Undefined: the scheme's default port (dns: 53 or -dns.port; tls: 853; https: 443). */
   readonly port?: number;
   readonly pos: Position;
 }

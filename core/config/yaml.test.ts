@@ -120,7 +120,7 @@ describe('config/yaml', () => {
     { name: 'unknown server key', text: 'servers:\n  - zones: [.]\n    plugin: []\n', code: 'ERR_SCHEMA', line: 3, col: 5, msg: /unknown key 'plugin'.*did you mean 'plugins'/ },
     { name: 'unknown top-level key', text: 'server:\n  - zones: [.]\n', code: 'ERR_SCHEMA', line: 1, col: 1, msg: /unknown key 'server'/ },
     { name: 'missing zones', text: 'servers:\n  - plugins: [log]\n', code: 'ERR_SCHEMA', line: 2, col: 5, msg: /needs 'zones'/ },
-    { name: 'bad zone key', text: 'servers:\n  - zones: [., "tls://.:853"]\n', code: 'ERR_BAD_VALUE', line: 2, col: 16, msg: /scheme tls:\/\/ not supported/ },
+    { name: 'bad zone key', text: 'servers:\n  - zones: [., "grpc://.:853"]\n', code: 'ERR_BAD_VALUE', line: 2, col: 16, msg: /scheme grpc:\/\/ not supported/ },
     { name: 'duplicate zone:port', text: 'servers:\n  - zones: [.]\n  - zones: [".:53"]\n', code: 'ERR_DUPLICATE', line: 3, col: 13, msg: /zone '.' on port 53/ },
     { name: 'bind not an address', text: 'servers:\n  - zones: [.]\n    bind: [lo]\n', code: 'ERR_BAD_VALUE', line: 3, col: 12, msg: /bind: 'lo' is not an IP address/ },
     { name: 'YAML syntax error', text: 'servers:\n  - zones: [.\n', code: 'ERR_YAML', line: 3, col: 1, msg: /^nodens\.yaml:3:1: YAML: a '\[' list is not closed with '\]'/ },

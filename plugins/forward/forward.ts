@@ -109,6 +109,7 @@ export class Forward implements Handler {
         if (signal.aborted) throw err;
         lastErr = err;
         if (err instanceof ExchangeError && err.code === 'EMALFORMED') this.#malformed(up, req, err);
+        if (err instanceof ExchangeError && err.code === 'ETLS') this.#refusedCertificate(up, err);
         if (maxFails !== 0) up.healthcheck();
       }
     }
@@ -124,6 +125,12 @@ export class Forward implements Handler {
     this.#metrics.malformed(up.to.name);
     const line = this.#malformedLog.line(up.to.name, `${up.to.name} sent a ${err.message}, for ${req.qname} ${req.qtype} (a failed try)`);
     if (line) this.#logger.warn(line);
+  }
+
+  /** A tls:// upstream whose certificate does not verify (wrong name, unknown CA): logged once per interval. */
+  #refusedCertificate(up: Upstream, err: Error): void {
+    const line = this.#malformedLog.line(`tls ${up.to.name}`, err.message);
+    if (line) this.#logger.error(line);
   }
 
   /** Mirrors the client's transport unless force_tcp or prefer_udp; prefer_udp retries a TC answer over TCP. */

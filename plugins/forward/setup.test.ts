@@ -28,7 +28,9 @@ describe('forward parse', () => {
     { text: 'forward . 127.0.0.1 {\n no_case_randomization\n}', want: { from: '', to: ['127.0.0.1'], no_case_randomization: true } },
     { text: 'forward . 127.0.0.1 {\n no_case_randomization off\n}', err: /wrong argument count/ },
     { text: 'forward .', err: /Corefile:2:1: plugin\/forward: wrong argument count: want at least 2, got 1/ },
-    { text: 'forward . tls://9.9.9.9', err: /Corefile:2:11: .*protocol 'tls:\/\/' is not supported/ },
+    { text: 'forward . grpc://9.9.9.9', err: /Corefile:2:11: .*protocol 'grpc:\/\/' is not supported/ },
+    { text: 'forward . tls://9.9.9.9 {\n tls ca.pem\n tls_servername dns.quad9.net\n}', want: { from: '', to: ['tls://9.9.9.9'], tls: ['ca.pem'], tls_servername: 'dns.quad9.net' } },
+    { text: 'forward . tls://9.9.9.9 {\n tls a b c d\n}', err: /wrong argument count/ },
     { text: 'forward . dns://nowhere', err: /is not an IP address with an optional port/ },
     { text: 'forward . 127.0.0.1:99999', err: /not an IP address, nor a readable resolv.conf file/ },
     { text: 'forward . empty.conf', err: /no nameserver found in 'empty.conf'/ },
@@ -50,6 +52,18 @@ describe('forward parse', () => {
   it('reads the nameserver lines of a resolv.conf file', () => {
     const r = resolveTo('resolv.conf', dir);
     expect('endpoints' in r && r.endpoints.map((e) => e.name)).to.deep.equal(['127.0.0.53:53', '[::1]:53']);
+  });
+
+  it('reads tls:// TOs with port 853 by default', () => {
+    const r = resolveTo('tls://127.0.0.1', dir);
+    expect('endpoints' in r && r.endpoints).to.deep.equal([{ address: '127.0.0.1', port: 853, family: 4, name: '127.0.0.1:853', tls: true }]);
+    const v6 = resolveTo('TLS://[::1]:8853', dir);
+    expect('endpoints' in v6 && v6.endpoints[0]).to.include({ name: '[::1]:8853', tls: true });
+  });
+
+  it('refuses a tls file it cannot read', () => {
+    const env = testEnv({ plugin: 'forward' });
+    expect(() => setup({ from: '', to: ['tls://127.0.0.1'], tls: ['missing-ca.pem'] }, { ...env, configDir: dir })).to.throw(ConfigError, /tls: ENOENT/);
   });
 
   it('sets up one upstream per address, from files too', () => {

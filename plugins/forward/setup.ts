@@ -10,6 +10,7 @@ import { ForwardMetrics } from './metrics.js';
 import { makePolicy, type PolicyName } from './policy.js';
 import { MAX_UPSTREAMS, resolveTo, type Endpoint } from './to.js';
 import { UDP_DEFAULTS } from './udp-pool.js';
+import { readTlsArgs, type TlsClientOptions } from './tls.js';
 import { Upstream } from './upstream.js';
 
 const NAME = 'forward';
@@ -28,9 +29,15 @@ export interface ForwardOptions {
   max_concurrent?: number;
   /** Send the question name as the client wrote it (no 0x20), for upstreams that do not echo its case. */
   no_case_randomization?: boolean;
+  /** For tls:// TOs: [CERT KEY] [CA] (no argument: the system's CAs). */
+  tls?: string[];
+  /** The name the tls:// TOs' certificates must carry (also sent as SNI). */
+  tls_servername?: string;
 }
 
-const PROPERTIES = ['except', 'force_tcp', 'prefer_udp', 'expire', 'max_fails', 'health_check', 'policy', 'max_concurrent', 'no_case_randomization'] as const;
+const PROPERTIES = [
+  'except', 'force_tcp', 'prefer_udp', 'expire', 'max_fails', 'health_check', 'policy', 'max_concurrent', 'no_case_randomization', 'tls', 'tls_servername',
+] as const;
 
 export const schema = {
   type: 'object',
@@ -50,6 +57,8 @@ export const schema = {
     policy: { enum: ['random', 'round_robin', 'sequential'] },
     max_concurrent: { type: 'integer', minimum: 0 },
     no_case_randomization: { type: 'boolean' },
+    tls: { type: 'array', items: { type: 'string' }, maxItems: 3 },
+    tls_servername: { type: 'string', minLength: 1 },
   },
   required: ['from', 'to'],
   additionalProperties: false,
@@ -100,6 +109,12 @@ function parseProperty(prop: Directive, opts: ForwardOptions): void {
       return;
     case 'policy':
       opts.policy = oneOf(expectArgs(prop, NAME, 1)[0]!, NAME, ['random', 'round_robin', 'sequential'] as const);
+      return;
+    case 'tls':
+      opts.tls = expectArgs(prop, NAME, 0, 3).map((t) => t.text);
+      return;
+    case 'tls_servername':
+      opts.tls_servername = expectArgs(prop, NAME, 1)[0]!.text;
       return;
     case 'health_check': {
       const a = expectArgs(prop, NAME, 1, 4);
@@ -156,7 +171,13 @@ export function setup(o: ForwardOptions, env: SetupEnv): Forward {
   };
   const expireMs = parseDuration(o.expire ?? '10s');
   const udp = { ...UDP_DEFAULTS, randomizeCase: !(o.no_case_randomization ?? false) };
-  const upstreams = endpoints.map((to) => new Upstream(to, expireMs, health, metrics.hooksFor(to.name), udp));
+  let tls: TlsClientOptions = {};
+  try {
+    tls = readTlsArgs(o.tls ?? [], env.configDir, o.tls_servername);
+  } catch (err) {
+    throw new ConfigError(undefined, NAME, `tls: ${(err as Error).message}`, 'ERR_BAD_VALUE');
+  }
+  const upstreams = endpoints.map((to) => new Upstream(to, expireMs, health, metrics.hooksFor(to.name), udp, tls));
   const config = {
     from: fromZone(o.from) ?? normalizeZone(o.from),
     except: (o.except ?? []).map(normalizeZone),

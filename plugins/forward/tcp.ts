@@ -1,10 +1,16 @@
-// A reused, pipelined TCP connection to one upstream: many queries in flight at once, matched by ID
+// A reused, pipelined TCP (or TLS, tls.ts) connection to one upstream: many queries in flight at once, matched by ID
 // and question, and checked whole before use (exchange.ts); frames are reassembled from the stream by
 // their 2-byte length. Closed after `expire` without traffic. No 0x20 here: a spoofer off the path
 // cannot get into a TCP connection, and a truncated answer retried over TCP must not fail on case.
 import net from 'node:net';
 import { abortError, acceptReply, ExchangeError, isReplyTo, questionEnd, randomId, withId, type ExchangeOptions } from './exchange.js';
+import { isCertificateError } from './tls.js';
 import type { Endpoint } from './to.js';
+
+/** Opens the stream to an upstream: plain TCP, or TLS (tls.ts). */
+export type Connector = (to: Endpoint) => net.Socket;
+
+const connectTcp: Connector = (to) => net.connect({ host: to.address, port: to.port, family: to.family, noDelay: true });
 
 interface Pending {
   readonly query: Uint8Array;
@@ -24,12 +30,15 @@ export class TcpConnection {
   /** Has this connection answered before (a failure on it may be a stale connection, worth one retry)? */
   used = false;
 
-  constructor(to: Endpoint, expireMs: number, onDrop?: () => void) {
+  constructor(to: Endpoint, expireMs: number, onDrop?: () => void, connect: Connector = connectTcp) {
     this.#expireMs = expireMs;
     this.#onDrop = onDrop;
-    this.#sock = net.connect({ host: to.address, port: to.port, family: to.family, noDelay: true });
+    this.#sock = connect(to);
     this.#sock.on('data', (chunk) => this.#onData(chunk));
-    this.#sock.on('error', (err: NodeJS.ErrnoException) => this.#fail(new ExchangeError(err.code ?? 'EIO', `${to.name}: ${err.message}`, { cause: err })));
+    this.#sock.on('error', (err: NodeJS.ErrnoException) => {
+      const code = isCertificateError(err) ? 'ETLS' : err.code ?? 'EIO';
+      this.#fail(new ExchangeError(code, `${to.name}: ${code === 'ETLS' ? 'TLS certificate refused: ' : ''}${err.message}`, { cause: err }));
+    });
     this.#sock.on('close', () => this.#fail(new ExchangeError('ECLOSED', `${to.name} closed the connection`)));
     this.#startIdle();
   }
@@ -126,6 +135,7 @@ export class TcpPool {
     private readonly to: Endpoint,
     private readonly expireMs: number,
     private readonly onDrop?: () => void,
+    private readonly connect: Connector = connectTcp,
   ) {}
 
   async exchange(query: Uint8Array, opts: ExchangeOptions): Promise<Buffer> {
@@ -147,7 +157,7 @@ export class TcpPool {
   }
 
   #get(): TcpConnection {
-    if (!this.#conn || this.#conn.closed) this.#conn = new TcpConnection(this.to, this.expireMs, this.onDrop);
+    if (!this.#conn || this.#conn.closed) this.#conn = new TcpConnection(this.to, this.expireMs, this.onDrop, this.connect);
     return this.#conn;
   }
 }

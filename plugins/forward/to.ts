@@ -1,4 +1,4 @@
-// TO arguments of forward: IP[:PORT], [IPv6]:PORT, dns://..., or a resolv.conf-style file whose
+// TO arguments of forward: IP[:PORT], [IPv6]:PORT, dns://..., tls://IP[:PORT], or a resolv.conf-style file whose
 // `nameserver` lines are the upstreams (CoreDNS's parse.HostPortOrFile).
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -10,6 +10,8 @@ export interface Endpoint {
   readonly family: 4 | 6;
   /** host:port as CoreDNS writes it in metrics and logs ([v6]:port). */
   readonly name: string;
+  /** DNS over TLS (a tls:// TO). */
+  readonly tls?: true;
 }
 
 export const MAX_UPSTREAMS = 15;
@@ -38,13 +40,14 @@ export function parseAddress(text: string, defaultPort = 53): Endpoint | undefin
 
 export type ToResult = { endpoints: Endpoint[] } | { error: string };
 
-/** Resolves one TO argument: an address, dns:// address, or a resolv.conf file (relative to `dir`). */
+/** Resolves one TO argument: an address, dns:// or tls:// address, or a resolv.conf file (relative to `dir`). */
 export function resolveTo(text: string, dir: string): ToResult {
   const scheme = /^([a-z]+):\/\//i.exec(text);
-  if (scheme && scheme[1]!.toLowerCase() !== 'dns') return { error: `protocol '${scheme[1]}://' is not supported (only dns://)` };
+  const name = scheme?.[1]!.toLowerCase();
+  if (scheme && name !== 'dns' && name !== 'tls') return { error: `protocol '${scheme[1]}://' is not supported (only dns:// and tls://)` };
   const bare = scheme ? text.slice(scheme[0].length) : text;
-  const ep = parseAddress(bare);
-  if (ep) return { endpoints: [ep] };
+  const ep = parseAddress(bare, name === 'tls' ? 853 : 53);
+  if (ep) return { endpoints: [name === 'tls' ? { ...ep, tls: true } : ep] };
   if (scheme) return { error: `'${text}' is not an IP address with an optional port` };
   let content: string;
   try {

@@ -6,6 +6,7 @@ import { encodeMessage } from '../../core/wire.js';
 import { makeQuery } from '../../core/message.js';
 import type { ExchangeOptions } from './exchange.js';
 import { TcpPool } from './tcp.js';
+import { tlsConnector, type TlsClientOptions } from './tls.js';
 import { UDP_DEFAULTS, UdpPool, type UdpPoolOptions } from './udp-pool.js';
 import type { Endpoint } from './to.js';
 
@@ -41,12 +42,13 @@ export class Upstream {
     health: HealthOptions,
     hooks: { onDrop: () => void; onProbeFail: () => void },
     udp: UdpPoolOptions = UDP_DEFAULTS,
+    tls: TlsClientOptions = {},
   ) {
     this.to = to;
     this.#health = health;
     this.#onDrop = hooks.onDrop;
     this.#onProbeFail = hooks.onProbeFail;
-    this.#tcp = new TcpPool(to, expireMs, hooks.onDrop);
+    this.#tcp = new TcpPool(to, expireMs, hooks.onDrop, to.tls ? tlsConnector(tls) : undefined);
     this.#udpPool = new UdpPool(to, hooks.onDrop, udp);
     this.#probe = encodeMessage(makeQuery(health.domain, 'NS', { id: 0, rd: health.recursionDesired }));
   }
@@ -58,7 +60,8 @@ export class Upstream {
 
   exchange(query: Uint8Array, transport: Transport, opts: ExchangeOptions): Promise<Buffer> {
     const o = { ...opts, onDrop: this.#onDrop, track: this.#udp };
-    return transport === 'tcp' ? this.#tcp.exchange(query, o) : this.#udpPool.exchange(query, o);
+    // A tls:// upstream is asked over TLS whatever the client used (and so are its health probes).
+    return transport === 'tcp' || this.to.tls ? this.#tcp.exchange(query, o) : this.#udpPool.exchange(query, o);
   }
 
   /** Starts probing unless a probe loop already runs. */

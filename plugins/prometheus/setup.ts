@@ -59,9 +59,9 @@ function pluginsEnabled(env: SetupEnv): void {
     gauge.reset();
   }
   const mine = all.filter((i) => i.handler.serve && i.zones.length === env.zones.length && i.zones.every((z, k) => z === env.zones[k]));
-  for (const { port } of env.listen) {
+  for (const { port, scheme } of env.listen) {
     for (const zone of env.zones) {
-      for (const i of mine) gauge.set({ server: `dns://:${port}`, zone: zoneLabel(zone), view: '', name: i.name }, 1);
+      for (const i of mine) gauge.set({ server: `${scheme ?? 'dns'}://:${port}`, zone: zoneLabel(zone), view: '', name: i.name }, 1);
     }
   }
 }

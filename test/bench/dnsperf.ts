@@ -18,15 +18,21 @@ export interface PerfOptions {
   rate?: number;
   /** Concurrent clients (dnsperf -c). */
   clients?: number;
+  /** Transport (dnsperf -m): udp (default), tcp, dot, doh. */
+  mode?: 'udp' | 'tcp' | 'dot' | 'doh';
+  /** Long options (dnsperf -O): 'doh-uri=...', 'doh-method=POST', 'num-queries-per-conn=1'. */
+  long?: readonly string[];
 }
 
 export function dnsperf(opts: PerfOptions): Promise<PerfResult> {
   const args = ['-s', '127.0.0.1', '-p', String(opts.port), '-d', opts.queryFile, '-l', String(opts.seconds), '-c', String(opts.clients ?? 4), '-q', '500'];
+  if (opts.mode) args.push('-m', opts.mode);
+  for (const o of opts.long ?? []) args.push('-O', o);
   // Per-query lines (-v) only at a fixed rate: at full load printing them would slow dnsperf itself.
   if (opts.rate !== undefined) args.push('-Q', String(opts.rate), '-v');
   return new Promise((resolve, reject) => {
-    execFile('dnsperf', args, { maxBuffer: 1 << 30, timeout: (opts.seconds + 30) * 1000 }, (err, stdout) => {
-      if (err && !stdout) return reject(err);
+    execFile('dnsperf', args, { maxBuffer: 1 << 30, timeout: (opts.seconds + 30) * 1000 }, (err, stdout, stderr) => {
+      if (err && !/Queries per second/.test(stdout)) return reject(new Error(`${err.message}\n${stderr}`));
       const num = (re: RegExp) => Number(re.exec(stdout)?.[1] ?? NaN);
       const latencies: number[] = [];
       for (const m of stdout.matchAll(/^> \S+ \S+ \S+ ([\d.]+)$/gm)) latencies.push(Number(m[1]) * 1000);

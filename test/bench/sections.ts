@@ -174,4 +174,14 @@ const amplification: Section = {
   },
 };
 
-export const extraSections: readonly Section[] = [cache, forward, kubernetes, prometheus, workers, etcd, runtimes, rewrite, amplification];
+/** DoT and DoH against each server's own UDP, nodens beside unbound (test/bench/encrypted.ts). */
+const encrypted: Section = {
+  name: 'encrypted',
+  ownBaseline: true,
+  async run(ctx) {
+    const { runEncryptedBench } = await import('./encrypted.js');
+    await runEncryptedBench(ctx);
+  },
+};
+
+export const extraSections: readonly Section[] = [cache, forward, kubernetes, prometheus, workers, etcd, runtimes, rewrite, amplification, encrypted];
