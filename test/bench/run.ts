@@ -19,8 +19,11 @@ export interface BenchContext {
   readonly data: BenchData;
   /** The Node binaries given with --node (default: the one running the bench); nodens runs on the first. */
   readonly nodes: readonly string[];
-  startNodens(name: string, corefile: string, extraArgs?: string[], node?: string): Promise<Running>;
-  startDnsmasq(name: string, extraArgs?: string[]): Promise<Running>;
+  /** `cpu`: pin the server (and its workers) to that CPU with taskset. */
+  startNodens(name: string, corefile: string, extraArgs?: string[], node?: string, cpu?: number): Promise<Running>;
+  startDnsmasq(name: string, extraArgs?: string[], cpu?: number): Promise<Running>;
+  /** The Node ceiling: a dgram server answering with pre-built bytes, on the first --node binary. */
+  startCeiling(cpu?: number): Promise<Running>;
   measure(server: Running, queryFile?: string): Promise<Row>;
   measureAtRate(server: Running, rate: number, queryFile?: string): Promise<PerfResult>;
 }
@@ -47,20 +50,24 @@ function args(): { seconds: number; only: string[] | undefined; nodes: string[] 
 function makeContext(seconds: number, dir: string, data: BenchData, nodes: readonly string[]): BenchContext {
   const ctx: BenchContext = {
     seconds, dir, data, nodes,
-    async startNodens(name, corefile, extraArgs = [], node = nodes[0]!) {
+    async startNodens(name, corefile, extraArgs = [], node = nodes[0]!, cpu) {
       const port = await freePort();
       const file = path.join(dir, `${name.replace(/\W+/g, '-')}.Corefile`);
       fs.writeFileSync(file, corefile.replaceAll('PORT', String(port)));
       // One process logs "serving"; a primary with workers logs "N workers serving" once all are up.
       const ready = extraArgs.includes('--workers') ? /workers serving/ : /nodens-\S+ on node \S+ serving/;
-      return startProcess(name, node, [CLI, '-conf', file, ...extraArgs], ready, port);
+      return startProcess(name, node, [CLI, '-conf', file, ...extraArgs], ready, port, { cpu });
     },
-    async startDnsmasq(name, extraArgs = []) {
+    async startDnsmasq(name, extraArgs = [], cpu) {
       const port = await freePort();
       return startProcess(name, 'dnsmasq', [
         '-C', '/dev/null', '--keep-in-foreground', '--no-resolv', '--no-hosts', '--listen-address=127.0.0.1', '--bind-interfaces',
         `--port=${port}`, '--pid-file=', '--user=root', '--log-facility=-', '--cache-size=10000', ...extraArgs,
-      ], /started, version/, port);
+      ], /started, version/, port, { cpu });
+    },
+    async startCeiling(cpu) {
+      const port = await freePort();
+      return startProcess('node ceiling (pre-built bytes)', nodes[0]!, [path.join(import.meta.dirname, 'reference-servers.mjs'), 'ceiling', String(port)], /listening (\d+)/, port, { cpu });
     },
     async measure(server, queryFile = data.hostsQueries) {
       await dnsperf({ port: server.port, queryFile, seconds: 1 }); // warm up (JIT, caches)
@@ -111,10 +118,7 @@ async function hostsSection(ctx: BenchContext): Promise<Row[]> {
   const rows: Row[] = [];
   const servers: [string, () => Promise<Running>][] = [
     ['nodens (hosts)', () => startHostsNodens(ctx)],
-    ['node ceiling (pre-built bytes)', async () => {
-      const port = await freePort();
-      return startProcess('node ceiling (pre-built bytes)', process.execPath, [path.join(import.meta.dirname, 'reference-servers.mjs'), 'ceiling', String(port)], /listening (\d+)/, port);
-    }],
+    ['node ceiling (pre-built bytes)', () => ctx.startCeiling()],
     ['dnsmasq', () => ctx.startDnsmasq('dnsmasq', [`--addn-hosts=${data.hostsFile}`])],
     ['dns2 3.x', async () => {
       const port = await freePort();

@@ -88,12 +88,31 @@ const workers: Section = {
     const rows: Row[] = [];
     const server = await ctx.startNodens('nodens hosts, --workers 2',
       `.:PORT {\n  bind 127.0.0.1\n  hosts ${ctx.data.hostsFile} {\n    reload 0\n  }\n}\n`, ['--workers', '2']);
+    let perWorker = '';
     try {
-      rows.push(await ctx.measure(server));
+      const cpu0 = server.cpuMsByPid();
+      const row = await ctx.measure(server);
+      rows.push(row);
+      // Each worker's share of the tree's CPU during the measured runs, times the QPS: an estimate of its
+      // QPS (the workers keep no per-process count); the primary serves no DNS and should be near 0.
+      const cpu1 = server.cpuMsByPid();
+      const used = [...cpu1].map(([pid, ms]) => [pid, ms - (cpu0.get(pid) ?? 0)] as const);
+      const total = used.reduce((a, [, ms]) => a + ms, 0) || 1;
+      perWorker = used.map(([pid, ms]) => `${pid === server.child.pid ? 'primary' : `worker ${pid}`}: ${((ms / total) * 100).toFixed(0)} % of CPU ≈ ${((ms / total) * row.full.qps).toFixed(0)} qps`).join('; ');
     } finally {
       await server.stop();
     }
     printTable('workers: hosts with 2 worker processes (vs 1 process in the first row; dnsperf shares the 2 cores)', rowsWith(hosts, rows));
+    console.log(`per process (estimated from its CPU share over the warm-up and both runs): ${perWorker}`);
+  },
+};
+
+const pinned: Section = {
+  name: 'pinned',
+  ownBaseline: true,
+  async run(ctx) {
+    const { runPinned } = await import('./pinned.js');
+    await runPinned(ctx);
   },
 };
 
@@ -155,4 +174,4 @@ const forward: Section = {
   },
 };
 
-export const extraSections: readonly Section[] = [cache, forward, kubernetes, prometheus, workers, etcd, runtimes];
+export const extraSections: readonly Section[] = [pinned, cache, forward, kubernetes, prometheus, workers, etcd, runtimes];
