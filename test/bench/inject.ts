@@ -1,7 +1,8 @@
 // CPU per query of nodens' own query path, without sockets: DnsServer.inject over the bench data, per
 // Corefile, in interleaved rounds (the machine is shared: the minimum over rounds is the figure). What a
 // change to the query path costs or saves shows here first, free of the kernel and of dnsperf.
-// Run: node --import=tsx test/bench/inject.ts [QUERIES_PER_ROUND] [ROUNDS] [only,names]
+// Run: node --import=tsx test/bench/inject.ts [QUERIES_PER_ROUND] [ROUNDS] [only,names]; NODENS_DIST=DIR measures
+// another build (an A/B of a change: alternate runs of both).
 import os from 'node:os';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -9,7 +10,7 @@ import type { TestServer } from '../../core/testing.js';
 import { writeData } from './data.js';
 
 // The built code (npm run build), as the CLI runs it: tsx's transform adds helpers (esbuild's __name) to closures.
-const { startServer } = (await import(path.resolve(import.meta.dirname, '../../dist/core/testing.js'))) as typeof import('../../core/testing.js');
+const { startServer } = (await import(path.resolve(process.env.NODENS_DIST ?? path.resolve(import.meta.dirname, '../../dist'), 'core/testing.js'))) as typeof import('../../core/testing.js');
 const perRound = Number(process.argv[2] ?? 200_000);
 const rounds = Number(process.argv[3] ?? 5);
 const only = process.argv[4]?.split(',');
