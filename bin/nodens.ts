@@ -4,7 +4,7 @@
 import { onReloadSignal } from './signals.js';
 import cluster from 'node:cluster';
 import fs from 'node:fs';
-import { ConfigError } from '../core/config/errors.js';
+import { asConfigError, ConfigErrors } from '../core/config/errors.js';
 import { createRegistry, createServer, importPlugin, readConfig } from '../core/create.js';
 import { parseLimit, type ListenerLimits } from '../core/listeners.js';
 import { createLogger } from '../core/log.js';
@@ -15,13 +15,13 @@ import { kube2skyMain } from './kube2sky.js';
 
 const version = VERSION;
 
-const USAGE = `Usage: nodens [flags]
-  -conf FILE        Corefile (or .yaml/.yml config) to load (default: ./Corefile)
+const USAGE = `Usage: nodens [flags] [FILE]
+  -conf FILE        Corefile (or .yaml/.yml config) to load (default: ./Corefile); a bare FILE is the same
   -dns.port PORT    default port for server blocks that name none (default 53)
   -plugins          list the plugins in execution order and exit
   -version          print the version and exit
   -quiet            no INFO lines
-  --validate        check the config and exit, without binding sockets
+  --validate        check the config as start-up does (every error, warnings) and exit, without binding sockets
   --plugin MODULE   load an external plugin (a path or package; repeatable)
   --workers N       worker processes sharing the listeners (0: one per core; default 1 process)
   --log-format F    text (default) or json
@@ -88,7 +88,13 @@ function parseFlags(argv: string[]): Flags {
         break;
       }
       case 'h': case 'help': flags.help = true; break;
-      default: throw new UsageError(`unknown flag ${raw}`);
+      default:
+        // `nodens Corefile`: a bare word is the config file, as `-conf Corefile`.
+        if (!raw.startsWith('-') && flags.conf === undefined) {
+          flags.conf = raw;
+          break;
+        }
+        throw new UsageError(raw.startsWith('-') ? `unknown flag ${raw}` : `unexpected argument '${raw}' (the config is already ${flags.conf})`);
     }
   }
   return flags;
@@ -120,14 +126,17 @@ async function main(argv: string[]): Promise<number> {
     return 1;
   }
   const logger = createLogger({ quiet: flags.quiet, format: flags.logFormat });
+  const portOption = flags.port !== undefined ? { defaultPort: flags.port } : {};
+  // Read the config once here: a broken one fails before any worker is forked, and YAML may ask for workers.
+  // --validate reads it exactly as a start does (flags, plugins' checks, warnings); it only binds nothing.
+  // A worker reads it again (the primary cannot hand it over) but leaves the warnings to the primary.
+  const config = readConfig({ file, ...portOption }, createRegistry(external), cluster.isPrimary ? logger : undefined);
   if (flags.validate) {
-    readConfig({ file }, createRegistry(external));
-    process.stdout.write(`${file}: OK\n`);
+    const warnings = config?.warnings?.length ?? 0;
+    process.stdout.write(`${file}: OK${warnings > 0 ? ` (${warnings} warning${warnings === 1 ? '' : 's'})` : ''}\n`);
     return 0;
   }
   if (cluster.isPrimary) {
-    // Read the config once here: a broken one fails before any worker is forked, and YAML may ask for workers.
-    const config = readConfig({ file, ...(flags.port !== undefined ? { defaultPort: flags.port } : {}) }, createRegistry(external), logger);
     const workers = flags.workers ?? config.workers;
     if (workers !== undefined && workerCount(workers) > 1) {
       logger.info(`nodens-${version} on node ${process.version}: starting ${workerCount(workers)} workers`);
@@ -139,7 +148,7 @@ async function main(argv: string[]): Promise<number> {
       return runPrimary({ workers, logger });
     }
   }
-  const server = await createServer({ file, plugins: external, logger, limits: flags.limits, ...(flags.port !== undefined ? { defaultPort: flags.port } : {}) });
+  const server = await createServer({ file, plugins: external, logger, limits: flags.limits, ...portOption, config });
   logger.info(`nodens-${version} on node ${process.version} serving ${server.addresses().map((a) => `${a.address}:${a.port}`).join(', ')}${cluster.isWorker ? ` (worker ${process.pid})` : ''}`);
   reportReady();
   let stopping = false;
@@ -167,7 +176,9 @@ main(process.argv.slice(2)).then(
     if (code >= 0) process.exitCode = code;
   },
   (err: unknown) => {
-    if (err instanceof ConfigError) process.stderr.write(`${err.pretty()}\n`);
+    const configError = asConfigError(err);
+    if (err instanceof ConfigErrors) process.stderr.write(`${err.report()}\n`);
+    else if (configError) process.stderr.write(`${configError.pretty()}\n1 error${configError.pos ? ` in ${configError.pos.file}` : ''}\n`);
     else if (err instanceof UsageError) process.stderr.write(`nodens: ${err.message}\n${USAGE}\n`);
     else process.stderr.write(`nodens: ${(err as Error).message}\n`);
     process.exit(1);

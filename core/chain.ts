@@ -1,6 +1,7 @@
 // Composes a server block's handlers into one function, in registry order (Hono's compose, for DNS).
 import { Rcode, type Reply } from './message.js';
 import { DnsError, type Handler, type Next, type Request } from './plugin.js';
+import { deriveRequest } from './request.js';
 
 export interface ChainLink {
   readonly name: string;
@@ -35,11 +36,12 @@ function endOfChain(): never {
 
 export function compose(links: readonly ChainLink[]): Chain {
   const steps = links.filter((l) => l.handler.serve !== undefined);
-  return (req) => {
-    const dispatch = (i: number): Reply | Promise<Reply> => {
+  return (root) => {
+    // `req` is the root request until a plugin calls next(changes); the producer is always noted on the root.
+    const dispatch = (i: number, req: Request): Reply | Promise<Reply> => {
       if (i === steps.length) return endOfChain();
       const { name, handler } = steps[i]!;
-      const next: Next = () => dispatch(i + 1);
+      const next: Next = (changes) => dispatch(i + 1, changes === undefined ? req : deriveRequest(req, changes));
       let result: Reply | Promise<Reply>;
       try {
         result = handler.serve!(req, next);
@@ -47,14 +49,14 @@ export function compose(links: readonly ChainLink[]): Chain {
         return tag(err, name);
       }
       if (!(result instanceof Promise)) {
-        (req as Producer).producer ??= name;
+        (root as Producer).producer ??= name;
         return result;
       }
       return result.then((reply) => {
-        (req as Producer).producer ??= name;
+        (root as Producer).producer ??= name;
         return reply;
       }, (err: unknown) => tag(err, name));
     };
-    return dispatch(0);
+    return dispatch(0, root);
   };
 }

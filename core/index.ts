@@ -1,24 +1,29 @@
 // The public API of nodens: what plugin authors and embedders import from 'nodens'.
-export { definePlugin, DnsError } from './plugin.js';
+export { definePlugin, DnsError, DropQuery } from './plugin.js';
 export type {
-  AnyPlugin, Done, Handler, JsonSchema, Next, Peer, PluginDefinition, PluginInstance, Request, ServerControl, SetupEnv, Transport,
+  AnyPlugin, CheckContext, Done, ExtendedError, Handler, JsonSchema, Metadata, Next, Peer, PluginDefinition, PluginInstance, Request, RequestChanges, ServerControl, SetupEnv, Transport,
 } from './plugin.js';
+export { deriveRequest } from './request.js';
+export { isMetadataLabel } from './metadata.js';
 export {
-  Rcode, WireReply, decodeMessage, fqdn, isWireReply, makeErrorReply, makeQuery, makeReply, messageOf, rcodeName, recordType, trimDot, typeCode, typeName,
+  EdeCode, EdnsCode, ednsOption, extendedErrorOption, extendedErrors, replyEdnsOptions, withEdnsOption, withExtendedError,
+} from './edns.js';
+export {
+  Rcode, WireReply, classCode, className, decodeMessage, fqdn, isWireReply, makeErrorReply, makeQuery, makeReply, messageOf, rcodeName, recordType, trimDot, typeCode, typeName,
 } from './message.js';
 export type {
-  AAAARecord, ARecord, Edns, WireLayout, HINFORecord, MXRecord, Message, NameRecord, OpaqueRecord, Question, Reply, ResourceRecord, SOAData, SOARecord, SRVRecord, TXTRecord,
+  AAAARecord, ARecord, Edns, EdnsOption, WireLayout, HINFORecord, MXRecord, Message, NameRecord, OpaqueRecord, Question, Reply, ResourceRecord, SOAData, SOARecord, SRVRecord, TXTRecord,
 } from './message.js';
 export { encodeMessage, scanMessage } from './wire.js';
-export { ConfigError, didYouMean, errorAt } from './config/errors.js';
-export type { ConfigErrorCode } from './config/errors.js';
+export { asConfigError, ConfigError, ConfigErrors, didYouMean, errorAt } from './config/errors.js';
+export type { ConfigErrorCode, ConfigWarning, ConfigWarningCode } from './config/errors.js';
 export type { Config, Directive, ParseContext, Position, ServerBlockConfig, ServerKey, Token } from './config/types.js';
 export {
-  DURATION_PATTERN, durationArg, expectArgs, expectNoBlock, fallthroughArg, intArg, oneOf, parseDuration, unknownProperty, zonesArg,
+  DURATION_PATTERN, durationArg, expectArgs, expectNoBlock, fallthroughArg, intArg, oneOf, parseDuration, unknownProperty, zonesArg, zonesOption,
 } from './config/args.js';
 export { fallsThrough, isInZone, matchZone, normalizeZone, stripZone, type Fallthrough } from './zones.js';
 export { canonicalIP, cidrToReverseZones, ipFromReverseName, reverseName } from './ip.js';
-export { createLogger, RateLimitedLog, type Logger } from './log.js';
+export { createLogger, RateLimitedLog, type Logger, type LogValue } from './log.js';
 export type { Metrics } from './metrics.js';
 export { Registry, EXECUTION_ORDER } from './registry.js';
 export { createRegistry, createServer, importPlugin, readConfig, type CreateServerOptions } from './create.js';

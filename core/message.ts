@@ -50,6 +50,13 @@ const CLASS_NAMES = new Map<number, string>(Object.entries(CLASS_CODES).map(([k,
 export function className(code: number): string {
   return CLASS_NAMES.get(code) ?? `CLASS${code}`;
 }
+/** A class name's code: IN, CH, CLASS3 (RFC 3597); 1 (IN) for anything else. */
+export function classCode(name: string): number {
+  const code = CLASS_CODES[name];
+  if (code !== undefined) return code;
+  const m = /^CLASS(\d{1,5})$/.exec(name);
+  return m ? Number(m[1]) & 0xffff : 1;
+}
 
 export interface Question {
   readonly name: string;
@@ -131,18 +138,32 @@ export class WireReply {
   readonly wire: Uint8Array;
   /** Set by a maker that knows the bytes (the cache): lets the server skip walking them. */
   readonly layout: WireLayout | undefined;
+  /**
+   * EDNS options our plugins add (EDE, NSID). Any OPT in the bytes is the upstream's and is replaced
+   * by ours, which carries these. Add them with withEdnsOption().
+   */
+  readonly options: readonly EdnsOption[] | undefined;
   #decoded: Message | undefined;
-  constructor(wire: Uint8Array, layout?: WireLayout) {
+  constructor(wire: Uint8Array, layout?: WireLayout, options?: readonly EdnsOption[]) {
     this.wire = wire;
     this.layout = layout;
+    this.options = options;
   }
   get rcode(): number {
     return this.wire[3]! & 0x0f;
   }
-  /** The decoded message; decoded once, on first use. */
+  /**
+   * The decoded message; decoded once, on first use. Its EDNS options are this reply's `options`
+   * (those sent to the client), not the ones of an OPT in the bytes.
+   */
   message(): Message {
-    return (this.#decoded ??= decodeMessage(this.wire));
+    return (this.#decoded ??= withOptions(decodeMessage(this.wire), this.options));
   }
+}
+
+function withOptions(m: Message, options: readonly EdnsOption[] | undefined): Message {
+  if (m.edns) return { ...m, edns: { ...m.edns, options: options ?? [] } };
+  return options && options.length > 0 ? { ...m, edns: { udpSize: 1232, do: false, version: 0, options } } : m;
 }
 
 /** A promise about a wire reply's bytes: they hold no OPT record, and the question ends at `questionEnd`. */

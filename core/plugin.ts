@@ -1,7 +1,7 @@
 // The plugin contract: what a plugin author writes (definePlugin) and what a handler sees (Request, Next).
-import type { Directive, ParseContext } from './config/types.js';
+import type { Directive, ParseContext, Position } from './config/types.js';
 import type { Logger } from './log.js';
-import type { Message, Reply } from './message.js';
+import type { EdnsOption, Message, Reply } from './message.js';
 import type { Metrics } from './metrics.js';
 
 export type Transport = 'udp' | 'tcp';
@@ -39,8 +39,45 @@ export interface Request {
   readonly start: number;
   /** Aborted when the query's deadline passes or the server stops. */
   readonly signal: AbortSignal;
-  /** Called once the reply has been sent (or dropped): for log, prometheus, errors. */
+  /** The EDNS options of the query (empty without EDNS or options): ECS, cookies, NSID requests. */
+  readonly ednsOptions: readonly EdnsOption[];
+  /** The request as the client sent it: itself, unless this one was derived by `next(changes)`. */
+  readonly original: Request;
+  /** Labels plugins publish for this query (CoreDNS's metadata); shared by the original and derived requests. */
+  readonly metadata: Metadata;
+  /**
+   * Called once the reply has been sent (or dropped): for log, prometheus, errors. A listener
+   * registered on a derived request fires with the same Done as the original's.
+   */
   onDone(listener: (done: Done) => void): void;
+}
+
+/**
+ * CoreDNS's plugin/metadata: values published under `plugin/name` labels (`kubernetes/client-namespace`).
+ * A function value is computed on the first get() and remembered, so publishing costs nothing until read.
+ */
+export interface Metadata {
+  set(label: string, value: string | (() => string | undefined)): void;
+  get(label: string): string | undefined;
+  labels(): readonly string[];
+}
+
+/**
+ * What `next(changes)` changes for the rest of the chain: the question and EDNS. Everything else
+ * (client, transport, listener, zone, deadline, signal, metadata) is kept, and nothing is routed again.
+ * The plugin that derives a request maps the reply back (answer names, if it wants); the server
+ * always answers with the client's own ID, flags and question.
+ */
+export interface RequestChanges {
+  /** A new question name (any case, with or without the trailing dot). */
+  readonly name?: string;
+  /** A type name: 'A', 'SRV', 'TYPE65'. */
+  readonly type?: string;
+  readonly class?: string;
+  /** Replaces the options the rest of the chain sees (and that forward sends upstream). */
+  readonly ednsOptions?: readonly EdnsOption[];
+  /** A new EDNS buffer size (bufsize); it also bounds the UDP answer sent to the client. */
+  readonly udpSize?: number;
 }
 
 export interface Done {
@@ -56,27 +93,56 @@ export interface Done {
   readonly error?: Error;
 }
 
-/** Runs the rest of the chain. */
-export type Next = () => Reply | Promise<Reply>;
+/** Runs the rest of the chain; with `changes`, on a request derived from this one. */
+export type Next = (changes?: RequestChanges) => Reply | Promise<Reply>;
 
 export interface Handler {
   /** Answers or `return next()`. Omitted by plugins that add no DNS step (health, ready, reload). */
   serve?(req: Request, next: Next): Reply | Promise<Reply>;
   /** For the ready plugin: false until the plugin can answer (kubernetes: informers synced). */
   ready?(): boolean;
+  /** This handler logs the errors of the queries it sees (the errors plugin): the server then logs none of its own. */
+  readonly logsErrors?: boolean;
+  /**
+   * Publishes this plugin's metadata labels for a query (CoreDNS's metadata.Provider). The metadata
+   * plugin calls it for every query in its zones before the chain runs; set lazily computed values.
+   */
+  metadata?(req: Request): void;
   /** Release sockets, timers and watches; called on shutdown and when a reload replaces the config. */
   close?(): Promise<void> | void;
 }
 
-/** A DNS error with a chosen rcode (REFUSED, NOTIMP...). NXDOMAIN and NODATA are answers: return them. */
+/** Why a query failed, for the client (RFC 8914): `{ infoCode: EdeCode.NoReachableAuthority }`. */
+export interface ExtendedError {
+  readonly infoCode: number;
+  readonly extraText?: string;
+}
+
+/**
+ * A DNS error with a chosen rcode (REFUSED, NOTIMP...). NXDOMAIN and NODATA are answers: return them.
+ * With `extendedError`, the error reply carries that Extended DNS Error (to clients that sent EDNS).
+ */
 export class DnsError extends Error {
   readonly rcode: number;
+  readonly extendedError: ExtendedError | undefined;
   /** Set by the chain: the plugin that threw. */
   plugin?: string;
-  constructor(rcode: number, message: string, options?: { cause?: unknown }) {
+  constructor(rcode: number, message: string, options?: { cause?: unknown; extendedError?: ExtendedError }) {
     super(message, options);
     this.name = 'DnsError';
     this.rcode = rcode;
+    this.extendedError = options?.extendedError;
+  }
+}
+
+/**
+ * Thrown by a handler that wants no reply sent at all (acl's `drop`): the server sends nothing, the
+ * client times out. Not an error: it is not logged or counted as a panic; `Done.reply` is undefined.
+ */
+export class DropQuery extends Error {
+  constructor(reason: string) {
+    super(reason);
+    this.name = 'DropQuery';
   }
 }
 
@@ -125,6 +191,12 @@ export interface ServerControl {
 /** JSON Schema of a plugin's options (validated with ajv). */
 export type JsonSchema = Record<string, unknown>;
 
+/** What check() is told: the block's zones, the config folder, and where a path into the options stands. */
+export interface CheckContext extends ParseContext {
+  /** The position of `path` in the config (`['to', 0]`): the YAML node, or the Corefile token or directive. */
+  at(path: readonly (string | number)[]): Position;
+}
+
 export interface PluginDefinition<Options = unknown> {
   /** The Corefile directive. */
   readonly name: string;
@@ -132,8 +204,26 @@ export interface PluginDefinition<Options = unknown> {
   readonly schema: JsonSchema;
   /** Corefile directive → options; throws ConfigError at a token's position. */
   parse(directive: Directive, ctx: ParseContext): Options;
+  /**
+   * Options → canonical options, for Corefile and YAML alike (YAML options never pass through parse()):
+   * normalise what parse() would have (zones lower-cased without the dot), and check what the schema
+   * cannot (an upstream address, a regex, two options that exclude each other). Runs after the schema,
+   * at load, under --validate and on reload, so it must be pure: no sockets, timers, watches or remote
+   * calls. Throw a ConfigError at `ctx.at(path)`. Returns the options setup() gets (void: unchanged).
+   */
+  check?(options: Options, ctx: CheckContext): Options | void;
+  /**
+   * Zones for which this instance answers every query itself, never calling next() (hosts without
+   * fallthrough). The loader warns about a plugin later in the chain that can then never answer.
+   */
+  answers?(options: Options, ctx: ParseContext): readonly string[];
   /** Options → handler. */
   setup(options: Options, env: SetupEnv): Handler | Promise<Handler>;
+  /**
+   * Query classes besides IN this plugin answers (chaos: ['CH'], CoreDNS's EnableChaos). A server block
+   * passes a query of another class to its chain only when one of its plugins lists that class; else REFUSED.
+   */
+  readonly classes?: readonly string[];
   /** At most once per server block (CoreDNS's ErrOnce). Default true. */
   readonly once?: boolean;
   /** External plugins: run just before (or after) this built-in. */

@@ -1,7 +1,7 @@
 // The finishing step of the query path: a handler's Reply becomes the bytes sent to this client.
 // ID, RD, CD and the question come from the query; EDNS is answered with our buffer size; a UDP
 // answer over the client's limit is truncated with TC=1.
-import { Rcode, WireReply, type Edns, type Message, type Reply } from './message.js';
+import { Rcode, WireReply, type Edns, type EdnsOption, type Message, type Reply } from './message.js';
 import { encodeMessage, scanMessage, type WireScan } from './wire.js';
 
 export interface ReplyTarget {
@@ -21,16 +21,22 @@ export interface Finished {
   readonly truncated: boolean;
 }
 
-function ourEdns(query: Message, ednsSize: number): Edns | undefined {
-  return query.edns ? { udpSize: ednsSize, do: query.edns.do, version: 0 } : undefined;
+function ourEdns(query: Message, ednsSize: number, options: readonly EdnsOption[] | undefined): Edns | undefined {
+  if (!query.edns) return undefined;
+  return options && options.length > 0 ? { udpSize: ednsSize, do: query.edns.do, version: 0, options } : { udpSize: ednsSize, do: query.edns.do, version: 0 };
 }
 
+/** A Message reply: encoded as the answer to the client's query, its EDNS options in our OPT. */
 export function finishMessage(reply: Message, t: ReplyTarget): Finished {
-  const wire = encodeMessage(reply, { maxSize: t.maxSize, replyTo: { query: t.query, edns: ourEdns(t.query, t.ednsSize) } });
+  const edns = ourEdns(t.query, t.ednsSize, reply.edns?.options);
+  const wire = encodeMessage(reply, { maxSize: t.maxSize, replyTo: { query: t.query, edns } });
   return { wire, rcode: reply.rcode, truncated: (wire[2]! & 0x02) !== 0 };
 }
 
-/** A wire reply: patched in place (its bytes are made for this one reply), or re-encoded when it must shrink. */
+/**
+ * A wire reply: patched in place (its bytes are made for this one reply), or re-encoded when it must
+ * shrink or when its question is not the client's (a reply to a derived request).
+ */
 function finishWire(reply: WireReply, t: ReplyTarget): Finished {
   const q = t.query;
   let wire = Buffer.from(reply.wire.buffer, reply.wire.byteOffset, reply.wire.byteLength);
@@ -43,29 +49,59 @@ function finishWire(reply: WireReply, t: ReplyTarget): Finished {
       return finishMessage({ ...q, qr: true, rcode: Rcode.SERVFAIL, answer: [], authority: [], additional: [] }, t);
     }
   }
+  // The question must be the client's own: copied over a same-length, same-name one (keeping the
+  // client's case), else written anew. Pointers into the question rule out splicing bytes in.
+  if (!t.queryWire || t.questionEnd !== scan.questionEnd || !sameQuestion(wire, t.queryWire, t.questionEnd)) {
+    return finishDecoded(reply, t);
+  }
   wire.writeUInt16BE(q.id, 0);
   wire[2] = (wire[2]! & ~0x01) | 0x80 | (q.rd ? 0x01 : 0);
   wire[3] = (wire[3]! & ~0x10) | (q.cd ? 0x10 : 0);
-  if (t.queryWire && t.questionEnd === scan.questionEnd && sameQuestion(wire, t.queryWire, t.questionEnd)) {
-    t.queryWire.copy(wire, 12, 12, t.questionEnd);
-  }
+  t.queryWire.copy(wire, 12, 12, t.questionEnd);
   // Replace whatever OPT the reply has with ours (or none, for a client without EDNS).
   if (scan.optAt !== undefined) {
-    if (!optIsLast(wire, scan.optAt)) return finishMessage(reply.message(), t);
+    if (!optIsLast(wire, scan.optAt)) return finishDecoded(reply, t);
     wire = wire.subarray(0, scan.optAt);
     wire.writeUInt16BE(wire.readUInt16BE(10) - 1, 10);
   }
-  const edns = ourEdns(q, t.ednsSize);
+  const edns = ourEdns(q, t.ednsSize, reply.options);
   if (edns) {
-    const opt = Buffer.alloc(11);
-    opt.writeUInt16BE(41, 1);
-    opt.writeUInt16BE(edns.udpSize, 3);
-    if (edns.do) opt[7] = 0x80;
-    wire = Buffer.concat([wire, opt]);
+    wire = Buffer.concat([wire, optRecord(edns)]);
     wire.writeUInt16BE(wire.readUInt16BE(10) + 1, 10);
   }
-  if (wire.length > t.maxSize) return finishMessage(reply.message(), t);
+  if (wire.length > t.maxSize) return finishDecoded(reply, t);
   return { wire, rcode: wire[3]! & 0x0f, truncated: (wire[2]! & 0x02) !== 0 };
+}
+
+/** A wire reply decoded and encoded again (its options are in its message()). */
+function finishDecoded(reply: WireReply, t: ReplyTarget): Finished {
+  let message: Message;
+  try {
+    message = reply.message();
+  } catch {
+    return finishMessage({ ...t.query, qr: true, rcode: Rcode.SERVFAIL, answer: [], authority: [], additional: [] }, t);
+  }
+  return finishMessage(message, t);
+}
+
+/** Our OPT record: root name, type 41, our size, DO echoed, the reply's options. */
+function optRecord(edns: Edns): Buffer {
+  const options = edns.options ?? [];
+  let rdlen = 0;
+  for (const o of options) rdlen += 4 + o.data.length;
+  const opt = Buffer.alloc(11 + rdlen);
+  opt.writeUInt16BE(41, 1);
+  opt.writeUInt16BE(edns.udpSize, 3);
+  if (edns.do) opt[7] = 0x80;
+  opt.writeUInt16BE(rdlen, 9);
+  let at = 11;
+  for (const o of options) {
+    opt.writeUInt16BE(o.code, at);
+    opt.writeUInt16BE(o.data.length, at + 2);
+    opt.set(o.data, at + 4);
+    at += 4 + o.data.length;
+  }
+  return opt;
 }
 
 export function finishReply(reply: Reply, t: ReplyTarget): Finished {
@@ -73,10 +109,12 @@ export function finishReply(reply: Reply, t: ReplyTarget): Finished {
 }
 
 function sameQuestion(a: Buffer, b: Buffer, end: number): boolean {
+  if (a.length < end) return false;
   for (let i = 12; i < end; i++) {
     const x = a[i]!;
     const y = b[i]!;
-    if (x !== y && (x | 0x20) !== (y | 0x20)) return false;
+    // Equal, or the same ASCII letter in another case (0x20 apart).
+    if (x !== y && ((x | 0x20) !== (y | 0x20) || (x | 0x20) < 0x61 || (x | 0x20) > 0x7a)) return false;
   }
   return true;
 }

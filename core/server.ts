@@ -1,12 +1,13 @@
 // The DNS server: listeners, zone routing, the query path (read #handle top to bottom), reload and shutdown.
 import { compose, errorPlugin, type Chain } from './chain.js';
 import type { Config, ServerBlockConfig } from './config/types.js';
-import { ConfigError } from './config/errors.js';
+import { asConfigError, ConfigError } from './config/errors.js';
 import { DEFAULT_LIMITS, Listener, type ClientInfo, type ListenerLimits } from './listeners.js';
 import { createLogger, RateLimitedLog, type Logger } from './log.js';
 import { decodeMessage, fqdn, makeErrorReply, Rcode, WireError, type Message, type Reply } from './message.js';
+import { withExtendedError } from './edns.js';
 import { createMetrics, type Metrics } from './metrics.js';
-import { DnsError, type Handler, type Peer, type PluginInstance, type ServerControl, type SetupEnv, type Transport } from './plugin.js';
+import { DnsError, DropQuery, type Handler, type Peer, type PluginInstance, type ServerControl, type SetupEnv, type Transport } from './plugin.js';
 import type { Registry } from './registry.js';
 import { QueryRequest, type SignalOwner } from './request.js';
 import { finishMessage, finishReply, headerOnlyReply, type Finished } from './respond.js';
@@ -31,6 +32,8 @@ export interface ServerOptions {
   readonly loadConfig?: () => Config | Promise<Config>;
   /** What a fatal plugin error does (loop detected); default: log and exit(1). */
   readonly onFatal?: (message: string) => void;
+  /** A reload waits this long for the new config's plugins to be ready before it takes over anyway; default 5 s. */
+  readonly reloadReadyTimeoutMs?: number;
 }
 
 /** One server block as running: its zones and its chain. */
@@ -38,6 +41,10 @@ interface Block {
   readonly label: string;
   readonly zones: readonly string[];
   readonly chain: Chain;
+  /** A handler of the chain logs the errors of its queries (Handler.logsErrors). */
+  readonly logsErrors: boolean;
+  /** Classes besides IN that the block's plugins answer (chaos: CH); other non-IN queries are REFUSED. */
+  readonly classes: ReadonlySet<string>;
 }
 
 /** Everything one config built: routing tables per listener and the plugin instances. A reload makes a new one. */
@@ -66,6 +73,9 @@ export class DnsServer implements SignalOwner {
   #gen!: Generation;
   #closing = false;
   #panics;
+  /** Reloads run one at a time, in the order asked; a waiting one cuts short the readiness wait of the running one. */
+  #reloads: Promise<void> = Promise.resolve();
+  #reloadsWaiting = 0;
 
   private constructor(opts: ServerOptions) {
     this.#opts = opts;
@@ -141,20 +151,22 @@ export class DnsServer implements SignalOwner {
 
     const gen = this.#gen;
     const block = route(gen.routes.get(listenerKey), req.qname);
-    if (!block || req.qclass !== 'IN') return this.#send(req, makeErrorReply(query, Rcode.REFUSED), target);
+    if (!block || (req.qclass !== 'IN' && !block.block.classes.has(req.qclass))) return this.#send(req, makeErrorReply(query, Rcode.REFUSED), target);
     req.zone = block.zone;
+    req.errorsLogged = block.block.logsErrors;
 
     let result: Reply | Promise<Reply>;
     try {
       result = block.block.chain(req);
     } catch (err) {
+      if (err instanceof DropQuery) return this.#drop(req, err);
       return this.#send(req, this.#errorReply(req, err), target, err as Error);
     }
     if (!(result instanceof Promise)) return this.#send(req, result, target);
     gen.inflight++;
     return result.then(
       (reply) => this.#send(req, reply, target),
-      (err: unknown) => this.#send(req, this.#errorReply(req, err), target, err as Error),
+      (err: unknown) => (err instanceof DropQuery ? this.#drop(req, err) : this.#send(req, this.#errorReply(req, err), target, err as Error)),
     ).finally(() => {
       if (--gen.inflight === 0) gen.drained?.();
     });
@@ -162,6 +174,10 @@ export class DnsServer implements SignalOwner {
 
   #send(req: QueryRequest, reply: Reply, target: Parameters<typeof finishReply>[1], error?: Error): Buffer {
     let out: Finished;
+    // A derived request lowered the EDNS buffer size (bufsize): the UDP answer must fit it too.
+    if (req.replyUdpSize !== undefined && req.client.transport === 'udp' && req.replyUdpSize < target.maxSize) {
+      target = { ...target, maxSize: req.replyUdpSize };
+    }
     try {
       out = finishReply(reply, target);
     } catch (err) {
@@ -185,14 +201,33 @@ export class DnsServer implements SignalOwner {
     return out.wire;
   }
 
-  #errorReply(req: QueryRequest, err: unknown): Message {
-    if (err instanceof DnsError && err.rcode !== Rcode.SERVFAIL) return makeErrorReply(req.query, err.rcode);
-    if (!(err instanceof DnsError)) this.#panics.inc();
-    this.#logError(req, err);
-    return makeErrorReply(req.query, Rcode.SERVFAIL);
+  /** A plugin chose to send nothing (DropQuery): the Done record has no reply. */
+  #drop(req: QueryRequest, err: DropQuery): undefined {
+    if (req.awaitsFinish) {
+      req.finish({
+        reply: undefined, rcode: Rcode.NOERROR, size: 0, truncated: false,
+        durationMs: performance.now() - req.start, plugin: errorPlugin(err),
+      });
+    }
+    return undefined;
+  }
+
+  #errorReply(req: QueryRequest, err: unknown): Reply {
+    // env.resolve() must return a reply: a drop there is a failed lookup, not a server error.
+    if (err instanceof DropQuery) return makeErrorReply(req.query, Rcode.SERVFAIL);
+    if (!(err instanceof DnsError)) {
+      this.#panics.inc();
+      this.#logError(req, err);
+      return makeErrorReply(req.query, Rcode.SERVFAIL);
+    }
+    if (err.rcode === Rcode.SERVFAIL) this.#logError(req, err);
+    const reply = makeErrorReply(req.query, err.rcode);
+    return err.extendedError ? withExtendedError(reply, err.extendedError.infoCode, err.extendedError.extraText) : reply;
   }
 
   #logError(req: QueryRequest, err: unknown): void {
+    // One line per failure: the errors plugin says it (with its consolidation), so the server does not.
+    if (req.errorsLogged) return;
     const plugin = errorPlugin(err) ?? 'core';
     const message = err instanceof Error ? err.message : String(err);
     const line = this.#errorLog.line(plugin, `plugin/${plugin}: ${fqdn(req.qname)} ${req.qtype}: ${message}`);
@@ -236,22 +271,26 @@ export class DnsServer implements SignalOwner {
     }
     gen.listenAddresses.set(label, listen[0] ?? { address: '127.0.0.1', port: 53 });
     const links: { name: string; handler: Handler }[] = [];
+    const classes = new Set<string>();
     for (const entry of blockConfig.plugins) {
       const plugin = this.#opts.registry.get(entry.name);
       if (!plugin) throw new ConfigError(entry.pos, entry.name, 'plugin is not registered', 'ERR_UNKNOWN_DIRECTIVE');
+      for (const c of plugin.classes ?? []) classes.add(c);
       const env = this.#envFor(entry.name, zones, config, gen, listen, [...listenKeys.keys()][0]!);
       let handler: Handler;
       try {
         handler = await (plugin.setup as (o: unknown, e: SetupEnv) => Handler | Promise<Handler>)(entry.options, env);
       } catch (err) {
-        if (err instanceof ConfigError) throw err;
+        // Also a ConfigError of another copy of nodens (recognised by its fields), placed at the directive if it has no place.
+        const known = asConfigError(err);
+        if (known) throw known.pos ? known : new ConfigError(entry.pos, known.plugin ?? entry.name, known.detail, known.code);
         throw new ConfigError(entry.pos, entry.name, (err as Error).message, 'ERR_BAD_VALUE');
       }
       links.push({ name: entry.name, handler });
       gen.instances.push({ name: entry.name, zones, handler });
     }
     this.logger.info(`${label} chain: ${links.filter((l) => l.handler.serve).map((l) => l.name).join(' -> ') || '(empty)'}`);
-    return { label, zones, chain: compose(links) };
+    return { label, zones, chain: compose(links), logsErrors: links.some((l) => l.handler.logsErrors === true), classes };
   }
 
   #envFor(name: string, zones: string[], config: Config, gen: Generation, listen: (Peer & { transport: Transport })[], listenKey: string): SetupEnv {
@@ -345,6 +384,16 @@ export class DnsServer implements SignalOwner {
    * If the new config fails to set up, the old one keeps serving and the error is thrown.
    */
   async reload(config: Config): Promise<void> {
+    this.#reloadsWaiting++;
+    const run = this.#reloads.then(() => {
+      this.#reloadsWaiting--;
+      return this.#reloadNow(config);
+    });
+    this.#reloads = run.catch(() => {});
+    return run;
+  }
+
+  async #reloadNow(config: Config): Promise<void> {
     const next = await this.#build(config);
     try {
       await this.#bindListeners(next);
@@ -352,6 +401,9 @@ export class DnsServer implements SignalOwner {
       await closeInstances(next.instances, this.logger);
       throw err;
     }
+    // The old config answers until the new one's plugins are ready (a kubernetes index synced), so a reload
+    // never serves less than before; past the bound the new one takes over, kubernetes keeping the old data.
+    await this.#whenReady(next);
     const old = this.#gen;
     this.#gen = next;
     for (const [key, listener] of this.#listeners) {
@@ -364,6 +416,24 @@ export class DnsServer implements SignalOwner {
     for (const hook of next.startup) await hook();
     void this.#drain(old).then(() => closeInstances(old.instances, this.logger));
     this.logger.info(`reloaded ${config.file}`);
+  }
+
+  async #whenReady(gen: Generation): Promise<void> {
+    const unready = (): string[] => gen.instances.filter(({ handler }) => {
+      try {
+        return handler.ready !== undefined && !handler.ready();
+      } catch {
+        return true;
+      }
+    }).map((i) => i.name);
+    const end = performance.now() + (this.#opts.reloadReadyTimeoutMs ?? 5000);
+    let names = unready();
+    // Handlers have no readiness event: poll, as the ready plugin does.
+    while (names.length > 0 && performance.now() < end && this.#reloadsWaiting === 0 && !this.#closing) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      names = unready();
+    }
+    if (names.length > 0) this.logger.warn(`reload: not ready yet: ${[...new Set(names)].join(', ')}; the new config takes over anyway`);
   }
 
   #drain(gen: Generation): Promise<void> {

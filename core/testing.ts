@@ -1,4 +1,5 @@
-// The test kit for plugin authors: records from zone-file text, requests without sockets, stub next().
+// The test kit for plugin authors ('nodens/testing'): records from zone-file text, requests without
+// sockets, stub next(), a SetupEnv fake, Corefile snippets parsed into options, real servers and dig.
 import { execFile } from 'node:child_process';
 import dgram from 'node:dgram';
 import net from 'node:net';
@@ -6,10 +7,14 @@ import { ConfigError } from './config/errors.js';
 import { createServer } from './create.js';
 import type { ListenerLimits } from './listeners.js';
 import { createLogger } from './log.js';
-import { decodeMessage, makeQuery, makeReply, trimDot, type Edns, type Message, type Reply, type ResourceRecord } from './message.js';
+import { decodeMessage, makeQuery, makeReply, trimDot, type Edns, type EdnsOption, type Message, type Reply, type ResourceRecord } from './message.js';
+import { RequestMetadata } from './metadata.js';
 import type { AnyPlugin, Done, Next, Request, Transport } from './plugin.js';
+import { deriveRequest } from './request.js';
 import type { DnsServer } from './server.js';
 import { encodeMessage } from './wire.js';
+
+export { directiveOf, freePort, parseDirective, testEnv, type ParseDirectiveOptions, type TestEnv, type TestEnvOptions } from './test-env.js';
 
 /**
  * A record from zone-file text: rr`db.default.svc.cluster.local. 5 IN A 10.0.0.1`.
@@ -68,25 +73,37 @@ export interface TestRequestOptions {
   do?: boolean;
   cd?: boolean;
   edns?: Edns;
+  /** EDNS options the query carries (an OPT is added if `edns` is not given). */
+  ednsOptions?: readonly EdnsOption[];
+  class?: string;
   id?: number;
   signal?: AbortSignal;
 }
 
-/** A Request for calling a handler directly, without a server. `done` collects onDone listeners to fire by hand. */
+/** A Request for calling a handler directly, without a server. `finish` fires the onDone listeners by hand. */
 export function makeRequest(name: string, type = 'A', opts: TestRequestOptions = {}): Request & { finish(done: Done): void } {
-  const edns = opts.edns ?? (opts.do ? { udpSize: 1232, do: true, version: 0 } : undefined);
-  const query: Message = makeQuery(name, type, { ...(opts.id !== undefined ? { id: opts.id } : {}), cd: opts.cd ?? false, ...(edns ? { edns } : {}) });
+  let edns = opts.edns ?? (opts.do || opts.ednsOptions ? { udpSize: 1232, do: opts.do ?? false, version: 0 } : undefined);
+  if (edns && opts.ednsOptions) edns = { ...edns, options: opts.ednsOptions };
+  const query: Message = makeQuery(name, type, {
+    ...(opts.id !== undefined ? { id: opts.id } : {}), cd: opts.cd ?? false, class: opts.class ?? 'IN', ...(edns ? { edns } : {}),
+  });
   const listeners: ((d: Done) => void)[] = [];
   const address = opts.clientAddress ?? '127.0.0.1';
-  return {
+  const metadata = new RequestMetadata();
+  const req: Request & { finish(done: Done): void } = {
     query,
     qname: trimDot(name).toLowerCase(),
     qtype: type,
-    qclass: 'IN',
+    qclass: opts.class ?? 'IN',
     do: edns?.do ?? false,
     cd: opts.cd ?? false,
     udpSize: edns ? Math.max(512, edns.udpSize) : 512,
     edns: edns !== undefined,
+    ednsOptions: edns?.options ?? [],
+    get original() {
+      return req;
+    },
+    metadata,
     client: { address, port: opts.clientPort ?? 53000, transport: opts.transport ?? 'udp', family: address.includes(':') ? 6 : 4 },
     local: { address: '127.0.0.1', port: 53 },
     zone: opts.zone ?? '',
@@ -97,6 +114,7 @@ export function makeRequest(name: string, type = 'A', opts: TestRequestOptions =
     onDone: (l) => void listeners.push(l),
     finish: (d) => listeners.forEach((l) => l(d)),
   };
+  return req;
 }
 
 /** The ConfigError that `fn` throws (for asserting its code, position and message); anything else thrown, or nothing, fails. */
@@ -110,15 +128,29 @@ export function configErrorOf(fn: () => unknown): ConfigError {
   throw new Error('expected a ConfigError, but nothing was thrown');
 }
 
-/** A next() for `req` that answers with `reply` (default: NXDOMAIN) and counts its calls. */
-export function stubNext(req: Request, reply?: Reply | ((req: Request) => Reply | Promise<Reply>)): Next & { calls: number } {
+/** A next() stub: what it was called with, and the request the rest of the chain would have seen. */
+export type StubNext = Next & {
+  /** How many times it was called. */
+  calls: number;
+  /** The request of each call: `req` itself, or the one derived by next(changes). */
+  readonly requests: Request[];
+};
+
+/**
+ * A next() for `req` that answers with `reply` (default: NXDOMAIN to the request it runs with) and
+ * records its calls. next(changes) derives the request as the server's chain would.
+ */
+export function stubNext(req: Request, reply?: Reply | ((req: Request) => Reply | Promise<Reply>)): StubNext {
+  const requests: Request[] = [];
   const fn = Object.assign(
-    () => {
+    (changes?: Parameters<Next>[0]) => {
+      const seen = changes === undefined ? req : deriveRequest(req, changes);
       fn.calls++;
-      if (reply === undefined) return makeReply(req.query, { rcode: 3 });
-      return typeof reply === 'function' ? reply(req) : reply;
+      requests.push(seen);
+      if (reply === undefined) return makeReply(seen.query, { rcode: 3 });
+      return typeof reply === 'function' ? reply(seen) : reply;
     },
-    { calls: 0 },
+    { calls: 0, requests },
   );
   return fn;
 }
@@ -145,6 +177,8 @@ export interface TestQueryOptions {
   /** EDNS buffer size to advertise; undefined: no EDNS unless `do`. */
   udpSize?: number;
   cd?: boolean;
+  /** EDNS options to send (an OPT is added). */
+  ednsOptions?: readonly EdnsOption[];
   timeoutMs?: number;
 }
 
@@ -182,7 +216,9 @@ export async function startServer(corefile: string, opts: StartServerOptions = {
 
 /** One query to a DNS server over UDP or TCP, decoded. */
 export async function queryServer(address: string, port: number, name: string, type = 'A', q: TestQueryOptions = {}): Promise<Message> {
-  const edns = q.do || q.udpSize !== undefined ? { udpSize: q.udpSize ?? 1232, do: q.do ?? false, version: 0 } : undefined;
+  const edns = q.do || q.udpSize !== undefined || q.ednsOptions
+    ? { udpSize: q.udpSize ?? 1232, do: q.do ?? false, version: 0, ...(q.ednsOptions ? { options: q.ednsOptions } : {}) }
+    : undefined;
   const query = makeQuery(name, type, { cd: q.cd ?? false, ...(edns ? { edns } : {}) });
   const answer = await rawExchange(address, port, encodeMessage(query), q.transport ?? 'udp', q.timeoutMs ?? 3000);
   if (!answer) throw new Error(`no answer from ${address}:${port} for ${name} ${type} over ${q.transport ?? 'udp'}`);

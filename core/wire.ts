@@ -1,6 +1,6 @@
 // Raw wire work on the hot path: a name-compressing encoder (dns-packet does not compress, its #55),
 // a fast query parser for the common one-question case, and a scanner that finds TTLs without decoding.
-import { CLASS_CODES, className, typeCode, typeName, type Edns, type Message, type ResourceRecord } from './message.js';
+import { classCode, className, typeCode, typeName, type Edns, type EdnsOption, type Message, type ResourceRecord } from './message.js';
 import { ipv6ToBytes, writeIPv4 } from './ip.js';
 
 const MAX_POINTER = 0x3fff;
@@ -141,7 +141,7 @@ export function encodeMessage(m: Message, opts: EncodeOptions = {}): Buffer {
   for (const q of question) {
     w.name(q.name, true);
     w.u16(typeCode(q.type));
-    w.u16(CLASS_CODES[q.class] ?? 1);
+    w.u16(classCode(q.class));
   }
   const sections = [m.answer, m.authority, m.additional];
   const counts = [0, 0, 0];
@@ -192,7 +192,7 @@ function writeOpt(w: Writer, edns: Edns, rcode: number): void {
 function writeRecord(w: Writer, rr: ResourceRecord): number {
   w.name(rr.name, true);
   w.u16(rr.type === 'OPAQUE' ? typeCode(rr.rrtype) : typeCode(rr.type));
-  w.u16(rr.class === undefined ? 1 : (CLASS_CODES[rr.class] ?? 1));
+  w.u16(rr.class === undefined ? 1 : classCode(rr.class));
   const ttlAt = w.pos;
   w.u32(rr.ttl);
   w.u16(0);
@@ -329,11 +329,16 @@ export function parseQuery(wire: Buffer): ParsedQuery | undefined {
     if (pos + 11 > len || buf[pos] !== 0 || buf[pos + 1] !== 0 || buf[pos + 2] !== 41) return undefined;
     const rdlen = (buf[pos + 9]! << 8) | buf[pos + 10]!;
     if (pos + 11 + rdlen !== len) return undefined;
-    edns = {
-      udpSize: (buf[pos + 3]! << 8) | buf[pos + 4]!,
-      version: buf[pos + 6]!,
-      do: (buf[pos + 7]! & 0x80) !== 0,
-    };
+    const udpSize = (buf[pos + 3]! << 8) | buf[pos + 4]!;
+    const version = buf[pos + 6]!;
+    const dnssecOk = (buf[pos + 7]! & 0x80) !== 0;
+    if (rdlen === 0) {
+      edns = { udpSize, version, do: dnssecOk };
+    } else {
+      const options = parseOptions(buf, pos + 11, pos + 11 + rdlen);
+      if (options === null) return undefined;
+      edns = { udpSize, version, do: dnssecOk, options };
+    }
     pos += 11 + rdlen;
   }
   if (pos !== len) return undefined;
@@ -348,6 +353,21 @@ export function parseQuery(wire: Buffer): ParsedQuery | undefined {
     questionEnd,
     ...(edns ? { edns } : {}),
   };
+}
+
+/** An OPT record's options (RFC 6891 6.1.2), as views of `buf`; null when they do not fill the RDATA exactly. */
+function parseOptions(buf: Buffer, pos: number, end: number): EdnsOption[] | null {
+  const options: EdnsOption[] = [];
+  while (pos < end) {
+    if (pos + 4 > end) return null;
+    const code = (buf[pos]! << 8) | buf[pos + 1]!;
+    const len = (buf[pos + 2]! << 8) | buf[pos + 3]!;
+    pos += 4;
+    if (pos + len > end) return null;
+    options.push({ code, data: buf.subarray(pos, pos + len) });
+    pos += len;
+  }
+  return options;
 }
 
 /** The query as a Message, built from a parsed query without a second pass over the bytes. */

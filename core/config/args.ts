@@ -3,7 +3,7 @@
 import { cidrToReverseZones } from '../ip.js';
 import { normalizeZone } from '../zones.js';
 import { ConfigError, didYouMean, errorAt } from './errors.js';
-import type { Directive, ParseContext, Token } from './types.js';
+import type { Directive, ParseContext, Position, Token } from './types.js';
 
 /** Checks the number of arguments of a directive or property. */
 export function expectArgs(d: Directive, plugin: string, min: number, max = min): readonly Token[] {
@@ -11,7 +11,7 @@ export function expectArgs(d: Directive, plugin: string, min: number, max = min)
   if (n < min || n > max) {
     const want = min === max ? `${min}` : max === Infinity ? `at least ${min}` : `${min} to ${max}`;
     const at = n > max ? d.args[max]! : d.name;
-    throw new ConfigError(at.pos, plugin, `${d.name.text}: wrong argument count: want ${want}, got ${n}`, 'ERR_ARG_COUNT');
+    throw new ConfigError(at.pos, plugin, `${prefixOf(d, plugin)}wrong argument count: want ${want}, got ${n}`, 'ERR_ARG_COUNT');
   }
   return d.args;
 }
@@ -19,6 +19,11 @@ export function expectArgs(d: Directive, plugin: string, min: number, max = min)
 /** Rejects a block where the directive takes none. */
 export function expectNoBlock(d: Directive, plugin: string): void {
   if (d.block && d.block.length > 0) errorAt(d.block[0]!.name, plugin, `${d.name.text} takes no block`, 'ERR_SYNTAX');
+}
+
+/** `success: ` for a property; nothing for the directive itself, which the plugin prefix already names. */
+function prefixOf(d: Directive, plugin: string): string {
+  return d.name.text === plugin ? '' : `${d.name.text}: `;
 }
 
 /** An unknown property: a ConfigError with a "did you mean" among the known ones. */
@@ -34,7 +39,10 @@ export function unknownProperty(prop: Directive, plugin: string, known: readonly
 export function intArg(tok: Token, plugin: string, min = -Infinity, max = Infinity): number {
   if (!/^-?\d+$/.test(tok.text)) errorAt(tok, plugin, `'${tok.text}' is not an integer`, 'ERR_BAD_VALUE');
   const v = Number(tok.text);
-  if (v < min || v > max) errorAt(tok, plugin, `${v} is out of range (${min}..${max})`, 'ERR_BAD_VALUE');
+  if (v < min || v > max) {
+    const range = max === Infinity ? `at least ${min}` : min === -Infinity ? `at most ${max}` : `${min} to ${max}`;
+    errorAt(tok, plugin, `${v} is out of range (want ${range})`, 'ERR_BAD_VALUE');
+  }
   return v;
 }
 
@@ -72,6 +80,10 @@ export function zonesArg(tokens: readonly Token[], ctx: ParseContext, plugin: st
   if (tokens.length === 0) return [...ctx.zones];
   const zones: string[] = [];
   for (const tok of tokens) {
+    const looks = looksLikeNumber(tok);
+    if (looks) {
+      errorAt(tok, plugin, `'${tok.text}' is read as a zone here, but it looks like ${looks}; write '${tok.text}.' if it is a zone`, 'ERR_ZONE_LOOKS_LIKE_NUMBER');
+    }
     const expanded = tok.text.includes('/') ? cidrToReverseZones(tok.text) : [normalizeZone(tok.text)];
     if (!expanded) errorAt(tok, plugin, `'${tok.text}' is not a valid CIDR`, 'ERR_BAD_VALUE');
     zones.push(...expanded);
@@ -79,7 +91,37 @@ export function zonesArg(tokens: readonly Token[], ctx: ParseContext, plugin: st
   return zones;
 }
 
+const NUMBER_WORDS = new Set([
+  'zero', 'one', 'two', 'three', 'four', 'five', 'six', 'seven', 'eight', 'nine', 'ten', 'eleven', 'twelve', 'fifteen',
+  'twenty', 'thirty', 'forty', 'fifty', 'sixty', 'ninety', 'hundred', 'thousand', 'million',
+]);
+
+/**
+ * 'a number' or 'a duration' when a zone argument is one of those (`cache thirty`, `cache 30s`): a
+ * single label no one would name a zone. A trailing dot (`thirty.`) says it is meant as a zone.
+ */
+function looksLikeNumber(tok: Token): string | undefined {
+  const t = tok.text.toLowerCase();
+  if (tok.quoted || (t.includes('.') && !/^\d+\.\d+[a-zµ]*$/.test(t)) || t.includes('/') || t.includes(':')) return undefined;
+  if (/^\d+(\.\d+)?$/.test(t) || NUMBER_WORDS.has(t)) return 'a number';
+  if (/^(\d+(\.\d+)?(ns|us|µs|ms|s|m|h|sec|secs|second|seconds|min|mins|minutes?|hours?|d|days?))+$/.test(t)) return 'a duration';
+  return undefined;
+}
+
 /** `fallthrough [ZONES...]`: no zones means every zone (an empty list). */
 export function fallthroughArg(tokens: readonly Token[], ctx: ParseContext, plugin: string): string[] {
   return tokens.length === 0 ? [] : zonesArg(tokens, ctx, plugin);
+}
+
+/**
+ * For a plugin's check(): ZONES written in YAML (or already parsed) made canonical as zonesArg makes
+ * Corefile ones: normalised, CIDRs expanded. Undefined stays undefined (the block's zones apply).
+ */
+export function zonesOption(zones: readonly string[] | undefined, ctx: { at(path: readonly (string | number)[]): Position }, path: readonly (string | number)[], plugin: string): string[] | undefined {
+  if (zones === undefined) return undefined;
+  return zones.flatMap((z, i) => {
+    const expanded = z.includes('/') ? cidrToReverseZones(z) : [normalizeZone(z)];
+    if (!expanded) errorAt(ctx.at([...path, i]), plugin, `'${z}' is not a valid CIDR`, 'ERR_BAD_VALUE');
+    return expanded;
+  });
 }

@@ -63,7 +63,8 @@ describe('config/corefile', () => {
 
   const errors: { name: string; text: string; code: string; line: number; col: number; re: RegExp }[] = [
     { name: 'unclosed block points at its brace', text: '. {\n  log\n', code: 'ERR_UNCLOSED_BRACE', line: 1, col: 3, re: /unclosed '\{'/ },
-    { name: 'unclosed nested block points at the outer brace left open', text: '. {\n  hosts {\n    fallthrough\n}\n', code: 'ERR_UNCLOSED_BRACE', line: 1, col: 3, re: /unclosed/ },
+    { name: 'unclosed nested block points at the inner brace whose } is missing', text: '. {\n  hosts {\n    fallthrough\n}\n', code: 'ERR_UNCLOSED_BRACE', line: 2, col: 9, re: /the '\}' at 4:1 is indented like an outer block's/ },
+    { name: 'unclosed outer block after a well-indented inner one', text: '. {\n  hosts {\n    fallthrough\n  }\n', code: 'ERR_UNCLOSED_BRACE', line: 1, col: 3, re: /unclosed/ },
     { name: 'unclosed directive block', text: '. {\n  hosts {\n    fallthrough\n', code: 'ERR_UNCLOSED_BRACE', line: 2, col: 9, re: /unclosed/ },
     { name: 'unclosed snippet', text: '(s) {\n log\n', code: 'ERR_UNCLOSED_BRACE', line: 1, col: 5, re: /unclosed/ },
     { name: 'unexpected } at top level', text: '. {\n  log\n}\n}', code: 'ERR_UNEXPECTED_BRACE', line: 4, col: 1, re: /unexpected '\}'/ },

@@ -20,6 +20,11 @@ export interface ParseOptions {
   readonly baseDir?: string;
   /** Told about a glob import that matched no file (CoreDNS logs a warning and goes on). */
   readonly onWarning?: (message: string) => void;
+  /**
+   * Whether a word is a directive. A brace-less "server block" whose key is one (`prometheus :9153`
+   * written at the top level) then ends at its line, so the blocks after it are still read as blocks.
+   */
+  readonly isDirective?: (word: string) => boolean;
 }
 
 export interface ParsedCorefile {
@@ -28,6 +33,8 @@ export interface ParsedCorefile {
   readonly imports: readonly string[];
   /** The text of every file read (and of the top-level text), by the name tokens carry: for caret lines. */
   readonly sources: ReadonlyMap<string, string>;
+  /** `{$VAR}`s that were unset, by the position (`file:line:col`) of the token they stood in. */
+  readonly unset: ReadonlyMap<string, readonly string[]>;
 }
 
 /** CoreDNS's (Caddy's) limit, which also stops a snippet that keeps importing itself. */
@@ -49,6 +56,9 @@ class Parser {
   readonly #snippets = new Map<string, Item[]>();
   readonly #files: string[] = [];
   readonly #sources = new Map<string, string>();
+  readonly #unset = new Map<string, string[]>();
+  /** Every `{` matched so far with its `}`, for finding the brace that is really unclosed. */
+  readonly #pairs: { open: Item; close: Item }[] = [];
   readonly #mainFile: string;
   readonly #baseDir: string;
 
@@ -76,9 +86,13 @@ class Parser {
         continue;
       }
       const open = this.#peek()?.brace === '{' ? this.#next() : undefined;
+      if (!open && this.opts.isDirective && keys.some((k) => this.opts.isDirective!(k.text))) {
+        blocks.push({ keys, directives: [], pos: keys[0]!.pos });
+        continue;
+      }
       blocks.push({ keys, directives: this.#directives(open), pos: keys[0]!.pos });
     }
-    return { blocks, imports: this.#files, sources: this.#sources };
+    return { blocks, imports: this.#files, sources: this.#sources, unset: this.#unset };
   }
 
   #peek(): Item | undefined {
@@ -120,12 +134,13 @@ class Parser {
     for (;;) {
       const t = this.#peek();
       if (!t) {
-        if (open) errorAt(open.token, undefined, "unclosed '{': no matching '}' before the end of the file", 'ERR_UNCLOSED_BRACE');
+        if (open) this.#unclosed(open);
         return list;
       }
       if (t.brace === '}') {
         if (!open) errorAt(t.token, undefined, "unexpected '}': no block is open here", 'ERR_UNEXPECTED_BRACE');
         this.#at++;
+        this.#pairs.push({ open, close: t });
         return list;
       }
       if (t.brace === '{') errorAt(t.token, undefined, "unexpected '{': a block opens at the end of its directive's line", 'ERR_SYNTAX');
@@ -148,6 +163,26 @@ class Parser {
       return { name, args, block: this.#directives(open) };
     }
     return { name, args };
+  }
+
+  /**
+   * `open` never closes. Braces pair innermost first, so the `{` actually missing its `}` is often an
+   * inner one that took the outer block's `}`: the pair whose `}` is indented left of its `{` line.
+   */
+  #unclosed(open: Item): never {
+    const misfit = this.#pairs.find(({ open: o, close: c }) =>
+      o.token.pos.file === c.token.pos.file && c.token.pos.col < this.#indentOf(o) && c.token.pos.line > o.token.pos.line);
+    if (misfit) {
+      const at = `${misfit.close.token.pos.line}:${misfit.close.token.pos.col}`;
+      errorAt(misfit.open.token, undefined, `unclosed '{': the '}' at ${at} is indented like an outer block's; this block's own '}' seems to be missing`, 'ERR_UNCLOSED_BRACE');
+    }
+    errorAt(open.token, undefined, "unclosed '{': no matching '}' before the end of the file", 'ERR_UNCLOSED_BRACE');
+  }
+
+  /** The column of the first word on the line of `item`. */
+  #indentOf(item: Item): number {
+    const line = this.#sources.get(item.token.pos.file)?.split('\n')[item.token.pos.line - 1] ?? '';
+    return line.length - line.trimStart().length + 1;
   }
 
   #defineSnippet(name: string, key: Token): void {
@@ -229,7 +264,13 @@ class Parser {
 
   #lex(text: string, file: string, chain: readonly string[]): Item[] {
     try {
-      return lex(text, file, this.opts.env).map((lx) => ({ ...lx, chain }));
+      const onUnset = (name: string, pos: Position): void => {
+        const key = fmt(pos);
+        const names = this.#unset.get(key) ?? [];
+        if (!names.includes(name)) names.push(name);
+        this.#unset.set(key, names);
+      };
+      return lex(text, file, this.opts.env, onUnset).map((lx) => ({ ...lx, chain }));
     } catch (err) {
       if (err instanceof UnterminatedQuote) throw new ConfigError(err.pos, undefined, 'unterminated quoted string', 'ERR_SYNTAX');
       throw err;

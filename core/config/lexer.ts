@@ -13,8 +13,11 @@ export interface Lexeme {
 
 export type Env = Readonly<Record<string, string | undefined>>;
 
-/** Splits Corefile text into lexemes. `env` fills `{$VAR}` and `{%VAR%}` (unset: empty, as CoreDNS does). */
-export function lex(text: string, file: string, env: Env = {}): Lexeme[] {
+/**
+ * Splits Corefile text into lexemes. `env` fills `{$VAR}` and `{%VAR%}` (unset: empty, as CoreDNS does);
+ * `onUnset` hears of each unset one, so an error at that token can name the variable.
+ */
+export function lex(text: string, file: string, env: Env = {}, onUnset?: (name: string, pos: Token['pos']) => void): Lexeme[] {
   const out: Lexeme[] = [];
   let line = 1;
   let col = 1;
@@ -25,7 +28,7 @@ export function lex(text: string, file: string, env: Env = {}): Lexeme[] {
 
   const push = (raw: string, startLine: number, startCol: number, quoted: boolean): void => {
     const brace = !quoted && (raw === '{' || raw === '}') ? raw : undefined;
-    const value = substituteEnv(raw, env);
+    const value = substituteEnv(raw, env, onUnset && ((name) => onUnset(name, { file, line: startLine, col: startCol })));
     const token: Token = quoted ? { text: value, pos: { file, line: startLine, col: startCol }, quoted } : { text: value, pos: { file, line: startLine, col: startCol } };
     out.push(brace ? { token, newline: startLine > lastTokenLine, brace } : { token, newline: startLine > lastTokenLine });
     lastTokenLine = line;
@@ -113,10 +116,12 @@ export class UnterminatedQuote extends Error {
 const ENV_RE = /\{\$([A-Za-z_][A-Za-z0-9_]*)(?::([^}]*))?\}|\{%([A-Za-z_][A-Za-z0-9_]*)%\}/g;
 
 /** `{$VAR}`, `{$VAR:default}` (Caddy 2's form) and `{%VAR%}` (the Windows form). */
-export function substituteEnv(text: string, env: Env): string {
+export function substituteEnv(text: string, env: Env, onUnset?: (name: string) => void): string {
   if (!text.includes('{')) return text;
   return text.replace(ENV_RE, (_m, unix: string | undefined, dflt: string | undefined, win: string | undefined) => {
     const value = env[(unix ?? win)!];
-    return value !== undefined && value !== '' ? value : (dflt ?? '');
+    if (value !== undefined && value !== '') return value;
+    if (dflt === undefined) onUnset?.(unix ? `{$${unix}}` : `{%${win!}%}`);
+    return dflt ?? '';
   });
 }

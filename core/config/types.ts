@@ -55,6 +55,8 @@ export interface Config {
   readonly servers: readonly ServerBlockConfig[];
   /** Worker processes (YAML `workers:`; the CLI's --workers wins): 0 one per core, undefined one process. */
   readonly workers?: number;
+  /** What the loader warned about (already told to LoadOptions.onWarning). */
+  readonly warnings?: readonly { readonly code: string; readonly message: string }[];
 }
 
 /** What a plugin's parse() is told about where it stands. */

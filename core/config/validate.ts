@@ -2,6 +2,7 @@
 // first error into a ConfigError that names the property path and points where the caller says.
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import type { AnyPlugin } from '../plugin.js';
+import { DURATION_PATTERN } from './args.js';
 import { ConfigError, type ConfigErrorCode, didYouMean } from './errors.js';
 import type { Position } from './types.js';
 
@@ -55,12 +56,38 @@ function describe(e: ErrorObject): Described {
       return { path, atKey: false, detail: `missing property '${String(params.missingProperty)}'${where}`, code: 'ERR_SCHEMA' };
     }
     case 'enum': {
-      const allowed = (params.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ');
-      return { path, atKey: false, detail: `${pathText(path)} must be one of ${allowed}`, code: 'ERR_SCHEMA' };
+      const values = params.allowedValues as unknown[];
+      const allowed = values.map((v) => JSON.stringify(v)).join(', ');
+      const guess = typeof e.data === 'string' ? didYouMean(e.data, values.filter((v): v is string => typeof v === 'string')) : undefined;
+      return { path, atKey: false, detail: `${pathText(path)}${valueText(e.data)} must be one of ${allowed}${guess ? ` (did you mean '${guess}'?)` : ''}`, code: 'ERR_SCHEMA' };
+    }
+    case 'type': {
+      const want = TYPE_WORDS[String(params.type)] ?? String(params.type);
+      return { path, atKey: false, detail: `${pathText(path)}${valueText(e.data)} must be ${want}`, code: 'ERR_SCHEMA' };
+    }
+    case 'pattern': {
+      // A regex is no help to the reader: say what the pattern stands for.
+      const pattern = String(params.pattern);
+      const words = PATTERN_WORDS[pattern] ?? (e.parentSchema?.description as string | undefined) ?? 'is not in the expected format';
+      return { path, atKey: false, detail: `${pathText(path)}${valueText(e.data)} ${words}`, code: 'ERR_SCHEMA' };
     }
     default:
       return { path, atKey: false, detail: `${pathText(path)} ${e.message ?? 'is invalid'}`, code: 'ERR_SCHEMA' };
   }
+}
+
+/** Patterns that plugins share, in words. Others: the schema's `description`, else a general phrase. */
+const PATTERN_WORDS: Readonly<Record<string, string>> = {
+  [DURATION_PATTERN]: 'is not a duration (like 500ms, 5s, 1m30s)',
+};
+
+const TYPE_WORDS: Readonly<Record<string, string>> = {
+  integer: 'a whole number', number: 'a number', string: 'a string', boolean: 'true or false',
+  array: 'a list', object: 'a map of properties', null: 'empty',
+};
+
+function valueText(data: unknown): string {
+  return typeof data === 'string' ? ` '${data}'` : '';
 }
 
 /** `success.ttl`, `servers[0]`; the root is "options". */

@@ -92,7 +92,7 @@ describe('config/yaml', () => {
     {
       name: 'wrong type deep in the options',
       text: 'servers:\n  - zones: [.]\n    plugins:\n      - forward: { from: ., to: [1.1.1.1, 7] }\n',
-      code: 'ERR_SCHEMA', line: 4, col: 43, msg: /plugin\/forward: to\[1\] must be string$/,
+      code: 'ERR_SCHEMA', line: 4, col: 43, msg: /plugin\/forward: to\[1\] must be a string$/,
     },
     {
       name: 'unknown property at its key, with did you mean',
@@ -112,7 +112,7 @@ describe('config/yaml', () => {
     {
       name: 'enum violation',
       text: 'servers:\n  - zones: [.]\n    plugins:\n      - forward: { from: ., to: [a], policy: fastest }\n',
-      code: 'ERR_SCHEMA', line: 4, col: 46, msg: /policy must be one of "random", "round_robin", "sequential"/,
+      code: 'ERR_SCHEMA', line: 4, col: 46, msg: /policy '[a-z]*' must be one of "random", "round_robin", "sequential"/,
     },
     { name: 'unknown plugin', text: 'servers:\n  - zones: [.]\n    plugins:\n      - forwad: {}\n', code: 'ERR_UNKNOWN_DIRECTIVE', line: 4, col: 9, msg: /unknown directive 'forwad' \(did you mean 'forward'\?\)/ },
     { name: 'a once plugin twice', text: 'servers:\n  - zones: [.]\n    plugins:\n      - log\n      - log\n', code: 'ERR_DUPLICATE', line: 5, col: 9, msg: /plugin\/log: log may appear only once/ },
@@ -123,7 +123,12 @@ describe('config/yaml', () => {
     { name: 'bad zone key', text: 'servers:\n  - zones: [., "tls://.:853"]\n', code: 'ERR_BAD_VALUE', line: 2, col: 16, msg: /scheme tls:\/\/ not supported/ },
     { name: 'duplicate zone:port', text: 'servers:\n  - zones: [.]\n  - zones: [".:53"]\n', code: 'ERR_DUPLICATE', line: 3, col: 13, msg: /zone '.' on port 53/ },
     { name: 'bind not an address', text: 'servers:\n  - zones: [.]\n    bind: [lo]\n', code: 'ERR_BAD_VALUE', line: 3, col: 12, msg: /bind: 'lo' is not an IP address/ },
-    { name: 'YAML syntax error', text: 'servers:\n  - zones: [.\n', code: 'ERR_SYNTAX', line: 3, col: 1, msg: /^nodens\.yaml:3:1: YAML: / },
+    { name: 'YAML syntax error', text: 'servers:\n  - zones: [.\n', code: 'ERR_YAML', line: 3, col: 1, msg: /^nodens\.yaml:3:1: YAML: a '\[' list is not closed with '\]'/ },
+    { name: 'YAML: a key indented one space off', text: 'servers:\n  - zones: [.]\n   plugins: []\n', code: 'ERR_YAML', line: 3, col: 4, msg: /YAML: the indentation here does not match the lines above/ },
+    { name: 'YAML: a tab', text: 'servers:\n\t- zones: [.]\n', code: 'ERR_YAML', line: 2, col: 1, msg: /YAML: a tab is used for indentation; YAML indents with spaces only$/ },
+    { name: 'YAML: an open quote', text: 'servers:\n  - zones: [".]\n', code: 'ERR_YAML', line: 2, col: 13, msg: /YAML: a quoted string is not closed$/ },
+    { name: 'YAML: a key twice', text: 'servers:\n  - zones: [.]\n    zones: [a]\n', code: 'ERR_YAML', line: 3, col: 5, msg: /YAML: this key is already set in the same map$/ },
+    { name: 'YAML: an open map', text: 'servers:\n  - zones: [.]\n    plugins:\n      - forward: {to: [1.1.1.1]\n', code: 'ERR_YAML', line: 5, col: 1, msg: /YAML: a '\{' map is not closed with '\}'/ },
   ];
   for (const c of errors) {
     it(`error: ${c.name}`, () => {

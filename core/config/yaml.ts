@@ -5,7 +5,8 @@
 //       plugins:
 //         - errors
 //         - forward: { to: ['8.8.8.8'] }
-import { type Document, isMap, isScalar, isSeq, LineCounter, type Node, parseDocument, type YAMLMap } from 'yaml';
+import { type Document, isMap, isScalar, isSeq, LineCounter, type Node, parseDocument, type YAMLError, type YAMLMap } from 'yaml';
+import type { Collector } from './collect.js';
 import { ConfigError, didYouMean, errorAt } from './errors.js';
 import type { Position, Token } from './types.js';
 import type { Locate } from './validate.js';
@@ -34,7 +35,8 @@ export function yamlWorkers(text: string): number | undefined {
   return typeof v === 'number' ? v : undefined;
 }
 
-export function parseYamlConfig(text: string, file: string): YamlServer[] {
+/** The servers of a YAML config; errors of one server or plugin are kept in `errors` and the rest read on. */
+export function parseYamlConfig(text: string, file: string, errors: Collector): YamlServer[] {
   const lc = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lc, prettyErrors: false });
   const at = (offset: number | undefined): Position => {
@@ -43,8 +45,9 @@ export function parseYamlConfig(text: string, file: string): YamlServer[] {
   };
   const posOf = (node: Node | null | undefined): Position => at(node?.range?.[0]);
   if (doc.errors.length > 0) {
+    // The parser recovers badly after the first error: later ones are mostly its echoes.
     const e = doc.errors[0]!;
-    throw new ConfigError(at(e.pos[0]), undefined, `YAML: ${e.message.split('\n')[0]}`, 'ERR_SYNTAX');
+    throw new ConfigError(at(errorOffset(text, e)), undefined, `YAML: ${plainWords(e)}`, 'ERR_YAML');
   }
   const root = doc.contents;
   if (!isMap(root)) errorAt(posOf(root), undefined, 'the YAML config must be a map with a servers list', 'ERR_SCHEMA');
@@ -55,12 +58,56 @@ export function parseYamlConfig(text: string, file: string): YamlServer[] {
   }
   const servers = root.get('servers', true) as Node | undefined;
   if (!isSeq(servers)) errorAt(servers ? posOf(servers) : posOf(root), undefined, 'servers must be a list of server blocks', 'ERR_SCHEMA');
-  return servers.items.map((item) => readServer(item as Node, at, posOf, doc));
+  const out: YamlServer[] = [];
+  for (const item of servers.items) {
+    const server = errors.run(() => readServer(item as Node, at, posOf, doc, errors));
+    if (server) out.push(server);
+  }
+  return out;
 }
 
-function readServer(node: Node, at: (o: number | undefined) => Position, posOf: (n: Node | null | undefined) => Position, doc: Document): YamlServer {
+/**
+ * Where to point for a parse error: an unclosed quote at its opening quote (the parser reports the end of the
+ * text), an indentation error at the line's first character rather than its first column.
+ */
+function errorOffset(text: string, e: YAMLError): number {
+  let offset = e.pos[0];
+  if (e.code === 'MISSING_CHAR' && /quote/i.test(e.message)) {
+    const quote = /"/.test(e.message) ? '"' : "'";
+    const open = text.lastIndexOf(quote, Math.min(offset, text.length - 1));
+    if (open >= 0) return open;
+  }
+  while (offset < text.length && text[offset] === ' ' && (offset === 0 || text[offset - 1] === '\n' || text[offset - 1] === ' ')) offset++;
+  return offset;
+}
+
+/** The parser's complaint in a user's words (its own text names its internals: "flow collection", "implicit key"). */
+function plainWords(e: YAMLError): string {
+  const raw = e.message.split('\n')[0]!;
+  switch (e.code) {
+    case 'TAB_AS_INDENT': return 'a tab is used for indentation; YAML indents with spaces only';
+    case 'DUPLICATE_KEY': return 'this key is already set in the same map';
+    case 'BAD_INDENT':
+      if (/end with a \]/.test(raw)) return "a '[' list is not closed with ']' (or the line after it is not indented enough)";
+      if (/end with a \}/.test(raw)) return "a '{' map is not closed with '}' (or the line after it is not indented enough)";
+      return 'the indentation here does not match the lines around it';
+    case 'MISSING_CHAR':
+      if (/quote/i.test(raw)) return 'a quoted string is not closed';
+      if (/Sequence item/.test(raw)) return 'the indentation here does not match the lines above (keys of one map start in the same column)';
+      return `something is missing here (${raw.toLowerCase()})`;
+    case 'BLOCK_AS_IMPLICIT_KEY':
+    case 'MULTILINE_IMPLICIT_KEY':
+      return "a key runs over more than one line: is a ':' missing, or the indentation off?";
+    case 'BAD_SCALAR_START': return 'a value cannot start with this character here; put it in quotes';
+    case 'MULTIPLE_DOCS': return "more than one document ('---'); the config is one document";
+    case 'UNEXPECTED_TOKEN': return 'unexpected character here (check the indentation and the quotes)';
+    default: return `cannot read this (${raw})`;
+  }
+}
+
+function readServer(node: Node, at: (o: number | undefined) => Position, posOf: (n: Node | null | undefined) => Position, doc: Document, errors: Collector): YamlServer {
   if (!isMap(node)) errorAt(posOf(node), undefined, 'a server must be a map with zones and plugins', 'ERR_SCHEMA');
-  checkKeys(node, SERVER_KEYS, at);
+  errors.run(() => checkKeys(node, SERVER_KEYS, at));
   const zones = node.get('zones', true) as Node | undefined;
   if (!zones) errorAt(posOf(node), undefined, "a server needs 'zones'", 'ERR_SCHEMA');
   const keys = scalarList(zones, 'zones', posOf);
@@ -68,10 +115,13 @@ function readServer(node: Node, at: (o: number | undefined) => Position, posOf: 
   const bindNode = node.get('bind', true) as Node | undefined;
   const bind = bindNode ? scalarList(bindNode, 'bind', posOf) : [];
   const pluginsNode = node.get('plugins', true) as Node | undefined;
-  let plugins: YamlPlugin[] = [];
+  const plugins: YamlPlugin[] = [];
   if (pluginsNode && !(isScalar(pluginsNode) && pluginsNode.value === null)) {
     if (!isSeq(pluginsNode)) errorAt(posOf(pluginsNode), undefined, 'plugins must be a list of one-key maps (- NAME: OPTIONS)', 'ERR_SCHEMA');
-    plugins = pluginsNode.items.map((p) => readPlugin(p as Node, posOf, doc));
+    for (const p of pluginsNode.items) {
+      const plugin = errors.run(() => readPlugin(p as Node, posOf, doc));
+      if (plugin) plugins.push(plugin);
+    }
   }
   return { keys, bind, plugins, pos: posOf(node) };
 }

@@ -1,3 +1,4 @@
+import { extendedErrors } from '../../core/edns.js';
 import { expect } from 'chai';
 import v8 from 'node:v8';
 import vm from 'node:vm';
@@ -269,6 +270,7 @@ describe('cache serve_stale', () => {
     const stale = await ask(cache, req, failing);
     expect(stale.answer[0]!.ttl).to.equal(0);
     expect(stale.answer[0]).to.include({ type: 'A', data: '10.1.2.3' });
+    expect(extendedErrors(stale.edns?.options), 'RFC 8914 Stale Answer').to.deep.equal([{ infoCode: 3, extraText: '' }]);
     expect(calls).to.equal(1);
     await new Promise((r) => setImmediate(r));
     // A SERVFAIL from the refresh must not shadow the stale answer.
@@ -300,9 +302,11 @@ describe('cache serve_stale', () => {
     clock.t += 15_000;
     const fresh = await ask(cache, req, (() => makeReply(req.query, { answer: [rr`verify.example.org. 40 IN A 10.9.9.9`] })));
     expect(fresh.answer[0]).to.include({ data: '10.9.9.9', ttl: 40 });
+    expect(extendedErrors(fresh.edns?.options), 'a verified answer is not stale').to.deep.equal([]);
     clock.t += 45_000;
     const stale = await ask(cache, req, fail);
     expect(stale.answer[0]).to.include({ data: '10.9.9.9', ttl: 0 });
+    expect(extendedErrors(stale.edns?.options)).to.deep.equal([{ infoCode: 3, extraText: '' }]);
     const servfail = await ask(cache, req, () => makeReply(req.query, { rcode: Rcode.SERVFAIL }));
     expect(servfail.answer[0]).to.include({ data: '10.9.9.9', ttl: 0 });
   });

@@ -1,6 +1,7 @@
 // The cache handler: answer hits from stored wire bytes without running the rest of the chain, store
 // what comes back on a miss, prefetch popular entries, and serve stale entries when refreshing fails.
 import { CLASS_CODES, isWireReply, typeCode, type Reply } from '../../core/message.js';
+import { EdeCode, withExtendedError } from '../../core/edns.js';
 import type { Logger } from '../../core/log.js';
 import type { Handler, Next, Request } from '../../core/plugin.js';
 import { isInZone } from '../../core/zones.js';
@@ -103,7 +104,7 @@ export class Cache implements Handler {
     if (this.#config.verifyStale) return this.#verifyStale(req, next, key, item, m);
     m.servedStale++;
     this.#refresh(req, next, key, item, m);
-    return materialize(item, 0, true);
+    return staleAnswer(item);
   }
 
   /** `verify`: ask upstream first; serve the stale entry only when that fails (RFC 8767 4). */
@@ -116,7 +117,7 @@ export class Cache implements Handler {
       this.#logger.debug(`refreshing ${req.qname} ${req.qtype} failed: ${(err as Error).message}`);
     }
     m.servedStale++;
-    return materialize(item, 0, true);
+    return staleAnswer(item);
   }
 
   /** A prefetch or stale refresh in the background; one per key at a time. */
@@ -218,4 +219,9 @@ function qclassCode(name: string): number {
   if (code !== undefined) return code;
   const m = /^CLASS(\d+)$/.exec(name);
   return m ? Number(m[1]) : -1;
+}
+
+/** An expired entry served stale (TTL 0), marked as such for the client (RFC 8767 suggests EDE 3). */
+function staleAnswer(item: Item): Reply {
+  return withExtendedError(materialize(item, 0, true), EdeCode.StaleAnswer);
 }

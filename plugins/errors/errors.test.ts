@@ -141,4 +141,26 @@ describe('errors: over sockets', () => {
     }
     expect(line).to.equal('[ERROR] plugin/errors: 2 x.example.org. TXT: upstream went away');
   });
+
+  const passing = definePlugin({ name: 'passing', schema: {}, before: 'hosts', parse: () => ({}), setup: () => ({ serve: (_req, next) => next() }) });
+  const rows = [
+    { name: 'a plugin throws', corefile: 'example.org {\n  errors\n  failing\n}\n', qname: 'y.example.org' },
+    { name: 'the query falls off the end of the chain', corefile: 'example.org {\n  errors\n  passing\n}\n', qname: 'z.example.org' },
+  ];
+  for (const row of rows) {
+    it(`one ERROR line per failure when ${row.name}`, async () => {
+      const s = await startServer(row.corefile, { plugins: [failing, passing] });
+      try {
+        for (let n = 1; n <= 2; n++) {
+          expect((await s.query(row.qname, 'A')).rcode).to.equal(2);
+          for (let i = 0; i < 100 && s.logs.filter((l) => l.startsWith('[ERROR]')).length < n; i++) await new Promise((r) => setTimeout(r, 10));
+        }
+        const errors = s.logs.filter((l) => l.startsWith('[ERROR]'));
+        expect(errors).to.have.length(2);
+        expect(errors.every((l) => l.startsWith(`[ERROR] plugin/errors: 2 ${row.qname}. A: `))).to.equal(true);
+      } finally {
+        await s.close();
+      }
+    });
+  }
 });

@@ -9,6 +9,7 @@ export function serveErrors(consolidator: Consolidator, logger: Logger, req: Req
     if (done.error === undefined) return;
     const message = done.error.message;
     if (consolidator.take(message)) return;
+    // CoreDNS's line, and the only one: the server leaves failures to us (Handler.logsErrors).
     logger.error(`${done.rcode} ${fqdn(req.qname)} ${req.qtype}: ${message}`);
   });
   return next();

@@ -1,4 +1,4 @@
 import { definePlugin } from '../../core/plugin.js';
-import { parse, schema, setup } from './setup.js';
+import { check, parse, schema, setup } from './setup.js';
 
-export default definePlugin({ name: 'errors', schema, parse, setup });
+export default definePlugin({ name: 'errors', schema, parse, check, setup });

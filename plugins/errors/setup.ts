@@ -2,7 +2,7 @@
 import { DURATION_PATTERN, durationArg, expectArgs, oneOf, parseDuration, unknownProperty } from '../../core/config/args.js';
 import { errorAt } from '../../core/config/errors.js';
 import type { Directive, Token } from '../../core/config/types.js';
-import type { Handler, JsonSchema, SetupEnv } from '../../core/plugin.js';
+import type { CheckContext, Handler, JsonSchema, SetupEnv } from '../../core/plugin.js';
 import { Consolidator, type ConsolidateLevel } from './consolidate.js';
 import { serveErrors } from './errors.js';
 
@@ -92,6 +92,17 @@ export function parse(d: Directive): ErrorsOptions {
   return opts;
 }
 
+/** The consolidate patterns compile (YAML options never pass through parse()). */
+export function check(options: ErrorsOptions, ctx: CheckContext): void {
+  (options.consolidate ?? []).forEach((c, i) => {
+    try {
+      new RegExp(c.pattern);
+    } catch (err) {
+      errorAt(ctx.at(['consolidate', i, 'pattern']), NAME, `invalid regular expression '${c.pattern}': ${(err as Error).message}`, 'ERR_BAD_VALUE');
+    }
+  });
+}
+
 export function setup(options: ErrorsOptions, env: SetupEnv): Handler {
   const consolidator = new Consolidator(
     (options.consolidate ?? []).map((c) => ({
@@ -102,6 +113,7 @@ export function setup(options: ErrorsOptions, env: SetupEnv): Handler {
   const logger = env.logger;
   return {
     serve: (req, next) => serveErrors(consolidator, logger, req, next),
+    logsErrors: true,
     close: () => consolidator.stop(),
   };
 }

@@ -180,6 +180,49 @@ describe('etcd plugin against a real etcd', function () {
       expect((await r.ask('bad.forms.test', 'A')).rcode).to.equal(Rcode.NXDOMAIN);
       expect(answers(await r.ask('a.forms.test', 'A'))).to.deep.equal(['a.forms.test. 300 IN A 10.1.0.1']);
     });
+
+    // Each replaces a good record: the key is skipped (its old value is stale), the others stay.
+    const MALFORMED: [string, string, RegExp][] = [
+      ['a JSON list', '[]', /value is not a JSON object/],
+      ['null', 'null', /value is not a JSON object/],
+      ['a host that is a number', '{"host":10}', /host must be a string/],
+      ['a port that is a word', '{"host":"10.1.2.1","port":"eighty"}', /port must be an integer/],
+      ['a port out of range', '{"host":"10.1.2.1","port":70000}', /port 70000 is out of range/],
+      ['a negative ttl', '{"host":"10.1.2.1","ttl":-5}', /ttl -5 is out of range/],
+      ['a huge host', `{"host":"${'h'.repeat(100_000)}"}`, /host is longer than 255/],
+      ['a host with spaces', '{"host":"not a name"}', /neither an IP address nor a DNS name/],
+      ['deep nesting', `{"host":${'['.repeat(100_000)}${']'.repeat(100_000)}}`, /host must be a string|call stack/],
+    ];
+    for (const [what, value, why] of MALFORMED) {
+      it(`skips a record with ${what}, counts it, and keeps the rest`, async () => {
+        const log = memoryLogger();
+        let counted = 0;
+        const client2 = createClient({ endpoints: [etcd.endpoint], backoffCapMs: 200 });
+        const mirror = new EtcdMirror(client2, { path: '/skydns', logger: log, logIntervalMs: 0, onMalformed: () => counted++ });
+        try {
+          await put('m.bad.forms.test', { host: '10.1.2.1' });
+          mirror.start();
+          expect(await mirror.waitSynced(5000)).to.equal(true);
+          expect(mirror.tree.lookup('m.bad.forms.test', true)).to.have.length(1);
+          if (!mirror.connected) await event(mirror, 'connected', 5000);
+          // The earlier test's broken key is still there: only what this one puts counts.
+          const [countedBefore, linesBefore] = [counted, log.lines.length];
+          const changed = event(mirror, 'change', 2000);
+          await client.put(keyOf('m.bad.forms.test', '/skydns')).value(value).exec();
+          await changed;
+          expect(mirror.tree.lookup('m.bad.forms.test', true)).to.equal(undefined);
+          expect(mirror.tree.lookup('a.forms.test', true)).to.have.length(1);
+          expect(counted - countedBefore).to.equal(1);
+          const warned = log.lines.slice(linesBefore).filter((l) => l.includes('skipped malformed record'));
+          expect(warned).to.have.length(1);
+          expect(warned[0]).to.match(why);
+        } finally {
+          await mirror.close();
+          client2.close();
+          await client.delete().key(keyOf('m.bad.forms.test', '/skydns')).exec();
+        }
+      });
+    }
   });
 
   it('two replicas on one etcd give identical answers', async () => {
@@ -310,6 +353,34 @@ describe('etcd plugin against a real etcd', function () {
         got = (await server.dig(['+short', 'www.sock.test', 'A'])).trim();
       }
       expect(got).to.equal('10.5.0.2');
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('carries an unchanged source across a reload without a new get, and serves its changes after', async () => {
+    const path = '/carried';
+    await put('www.carry.test', { host: '10.6.0.1' }, path);
+    const block = (extra: string) => `carry.test {\n${extra}  etcd {\n    path ${path}\n    endpoint ${etcd.endpoint}\n  }\n}\n`;
+    const server = await startServer(block(''));
+    const loads = () => server.logs.filter((l) => l.includes(`keys under ${path}/`)).length;
+    try {
+      expect(answers(await server.query('www.carry.test', 'A'))).to.deep.equal(['www.carry.test. 300 IN A 10.6.0.1']);
+      expect(loads()).to.equal(1);
+      const { loadConfigText } = await import('../../core/config/load.js');
+      const { createRegistry } = await import('../../core/create.js');
+      const config = (text: string) => loadConfigText(text, 'Corefile', { registry: createRegistry(), env: {}, defaultPort: 0, configDir: process.cwd() });
+      await server.server.reload(config(block('  errors\n')));
+      expect(loads()).to.equal(1);
+      expect(answers(await server.query('www.carry.test', 'A'))).to.deep.equal(['www.carry.test. 300 IN A 10.6.0.1']);
+      // The old generation closed; the shared mirror still watches.
+      await put('www.carry.test', { host: '10.6.0.2' }, path);
+      const deadline = performance.now() + 2000;
+      while (performance.now() < deadline && answers(await server.query('www.carry.test', 'A'))[0] !== 'www.carry.test. 300 IN A 10.6.0.2') await new Promise((r) => setTimeout(r, 20));
+      expect(answers(await server.query('www.carry.test', 'A'))).to.deep.equal(['www.carry.test. 300 IN A 10.6.0.2']);
+      // Another PATH is another source: it is read.
+      await server.server.reload(config(block('').replace(`path ${path}`, 'path /elsewhere')));
+      expect(server.logs.filter((l) => l.includes('keys under /elsewhere/')).length).to.equal(1);
     } finally {
       await server.close();
     }

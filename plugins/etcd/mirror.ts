@@ -4,7 +4,8 @@
 import { EventEmitter } from 'node:events';
 import type { Etcd3, IKeyValue, IWatchResponse } from 'etcd3';
 import { RateLimitedLog, type Logger } from '../../core/log.js';
-import { normalizePath, parseService } from './msg.js';
+import { isIP } from 'node:net';
+import { normalizePath, parseService, type Service } from './msg.js';
 import { ServiceTree } from './store.js';
 
 export interface MirrorOptions {
@@ -14,6 +15,51 @@ export interface MirrorOptions {
   readonly backoffCapMs?: number;
   /** A lost connection is logged once per this many ms; default 30000. */
   readonly logIntervalMs?: number;
+  /** Counts each record skipped as malformed (coredns_etcd_malformed_records_total). */
+  readonly onMalformed?: () => void;
+}
+
+/** Longest host (a name, or an IP) and text a record may hold: a DNS name is at most 255 bytes. */
+const MAX_HOST = 255;
+const MAX_TEXT = 65_535;
+const HOST_LABEL = /^[A-Za-z0-9_*]([-A-Za-z0-9_]{0,61}[A-Za-z0-9_])?$/;
+
+/** What is wrong with a parsed record beyond its JSON types (ranges, a host that is no name), or undefined. */
+export function recordProblem(s: Service): string | undefined {
+  const u16 = (v: number) => v >= 0 && v <= 65535;
+  if (!u16(s.port)) return `port ${s.port} is out of range`;
+  if (!u16(s.priority)) return `priority ${s.priority} is out of range`;
+  if (!u16(s.weight)) return `weight ${s.weight} is out of range`;
+  if (s.ttl < 0 || s.ttl > 2 ** 31 - 1) return `ttl ${s.ttl} is out of range`;
+  if (s.targetstrip < 0 || s.targetstrip > 127) return `targetstrip ${s.targetstrip} is out of range`;
+  if (s.host.length > MAX_HOST) return `host is longer than ${MAX_HOST} characters`;
+  if (s.text.length > MAX_TEXT) return `text is longer than ${MAX_TEXT} characters`;
+  if (s.group.length > MAX_HOST) return `group is longer than ${MAX_HOST} characters`;
+  const host = s.host.endsWith('.') ? s.host.slice(0, -1) : s.host;
+  if (host !== '' && isIP(s.host) === 0 && !host.split('.').every((l) => HOST_LABEL.test(l))) return `host ${JSON.stringify(s.host.slice(0, 40))} is neither an IP address nor a DNS name`;
+  return undefined;
+}
+
+/**
+ * Puts one key's value into `tree`. A value that is not a SkyDNS record is reported and its key
+ * removed (the old value is stale, and must not hide that the key is broken); returns whether it was put.
+ */
+export function putRecord(tree: ServiceTree, key: string, value: string, onBad: (key: string, reason: string) => void): boolean {
+  let problem: string | undefined;
+  try {
+    const service = parseService(key, value);
+    problem = recordProblem(service);
+    if (problem === undefined) {
+      tree.set(service);
+      return true;
+    }
+  } catch (err) {
+    // JSON.parse of a deeply nested value throws RangeError; anything thrown here is about this value.
+    problem = (err as Error).message;
+  }
+  tree.delete(key);
+  onBad(key, problem);
+  return false;
 }
 
 export type ReloadReason = 'initial' | 'compacted';
@@ -179,15 +225,11 @@ export class EtcdMirror extends EventEmitter {
   }
 
   #put(tree: ServiceTree, kv: IKeyValue): void {
-    const key = kv.key.toString();
-    try {
-      tree.set(parseService(key, kv.value.toString()));
-    } catch (err) {
-      // A broken value must not hide the rest; the old value (if any) goes too, as it is stale.
-      tree.delete(key);
-      const line = this.#log.line(`bad:${key}`, `${key}: ${(err as Error).message}`);
+    putRecord(tree, kv.key.toString(), kv.value.toString(), (key, reason) => {
+      this.#opts.onMalformed?.();
+      const line = this.#log.line('bad', `skipped malformed record ${key}: ${reason}`);
       if (line) this.#opts.logger.warn(line);
-    }
+    });
   }
 
   #lost(err: unknown): void {

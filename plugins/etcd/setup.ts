@@ -1,11 +1,12 @@
 // etcd: Corefile parsing, the options schema, and setup (client, mirror, handler).
 import { isAbsolute, resolve } from 'node:path';
-import { expectArgs, expectNoBlock, fallthroughArg, unknownProperty, zonesArg } from '../../core/config/args.js';
+import { expectArgs, expectNoBlock, fallthroughArg, unknownProperty, zonesArg, zonesOption } from '../../core/config/args.js';
 import { errorAt } from '../../core/config/errors.js';
 import type { Directive, ParseContext } from '../../core/config/types.js';
 import { makeQuery, messageOf } from '../../core/message.js';
-import type { Handler, JsonSchema, SetupEnv } from '../../core/plugin.js';
+import type { CheckContext, Handler, JsonSchema, SetupEnv } from '../../core/plugin.js';
 import { normalizeZone } from '../../core/zones.js';
+import { acquireShared } from '../pkg/shared.js';
 import { createClient } from './client.js';
 import { EtcdHandler } from './etcd.js';
 import type { Resolve } from './lookup.js';
@@ -36,7 +37,7 @@ export const schema: JsonSchema = {
     zones: { type: 'array', items: { type: 'string' } },
     fallthrough: { type: 'array', items: { type: 'string' } },
     path: { type: 'string', minLength: 1 },
-    endpoint: { type: 'array', items: { type: 'string', pattern: '^https?://' }, minItems: 1 },
+    endpoint: { type: 'array', items: { type: 'string', pattern: '^https?://', description: 'must start with http:// or https://' }, minItems: 1 },
     credentials: {
       type: 'object',
       additionalProperties: false,
@@ -86,23 +87,46 @@ export function parse(d: Directive, ctx: ParseContext): EtcdOptions {
   return opts;
 }
 
+/** Zones and fallthrough zones canonical, for YAML options as for parsed ones. */
+export function check(o: EtcdOptions, ctx: CheckContext): EtcdOptions {
+  const zones = zonesOption(o.zones, ctx, ['zones'], NAME);
+  const fallthrough = zonesOption(o.fallthrough, ctx, ['fallthrough'], NAME);
+  return { ...o, ...(zones ? { zones } : {}), ...(fallthrough ? { fallthrough } : {}) };
+}
+
+/** Without fallthrough, every name in its zones is answered here. */
+export function answers(o: EtcdOptions, ctx: ParseContext): readonly string[] {
+  return o.fallthrough === undefined ? (o.zones ?? ctx.zones) : [];
+}
+
 /** How long setup waits for the first get (unless it fails) before letting the server start; queries get SERVFAIL until it loads. */
 const SYNC_WAIT_MS = 5000;
 
 export async function setup(options: EtcdOptions, env: SetupEnv): Promise<Handler> {
   const zones = (options.zones ?? env.zones).map(normalizeZone);
   const tls = options.tls?.map((f) => (isAbsolute(f) ? f : resolve(env.configDir, f)));
-  const client = createClient({
-    ...(options.endpoint ? { endpoints: options.endpoint } : {}),
-    ...(options.credentials ? { username: options.credentials.username, password: options.credentials.password } : {}),
-    ...(tls ? { tls } : {}),
+  // An unchanged source (endpoints, credentials, TLS, PATH) is carried across a reload: no new get.
+  const key = JSON.stringify({ endpoint: options.endpoint, credentials: options.credentials, tls, path: options.path ?? '/skydns' });
+  const shared = acquireShared(env.metrics, `etcd ${key}`, () => {
+    const client = createClient({
+      ...(options.endpoint ? { endpoints: options.endpoint } : {}),
+      ...(options.credentials ? { username: options.credentials.username, password: options.credentials.password } : {}),
+      ...(tls ? { tls } : {}),
+    });
+    const malformed = env.metrics.counter('coredns_etcd_malformed_records_total', 'Counter of etcd records skipped as malformed.');
+    const mirror = new EtcdMirror(client, { path: options.path ?? '/skydns', logger: env.logger, onMalformed: () => malformed.inc() });
+    mirror.on('connected', () => env.logger.debug('watching etcd'));
+    mirror.start();
+    return { client, mirror };
+  }, async ({ client, mirror }) => {
+    await mirror.close();
+    client.close();
   });
-  const mirror = new EtcdMirror(client, { path: options.path ?? '/skydns', logger: env.logger });
+  const { mirror } = shared.value;
   const handler = new EtcdHandler(zones, options.fallthrough?.map(normalizeZone), mirror, selfResolver(env));
-  mirror.on('change', () => handler.invalidate());
-  mirror.on('reload', () => handler.invalidate());
-  mirror.on('connected', () => env.logger.debug('watching etcd'));
-  mirror.start();
+  const invalidate = (): void => handler.invalidate();
+  mirror.on('change', invalidate);
+  mirror.on('reload', invalidate);
   if (!(await mirror.waitSynced(SYNC_WAIT_MS))) {
     env.logger.warn(`could not load ${options.path ?? '/skydns'} from etcd yet: answering SERVFAIL until it loads`);
   }
@@ -110,8 +134,9 @@ export async function setup(options: EtcdOptions, env: SetupEnv): Promise<Handle
     serve: (req, next) => handler.serve(req, next),
     ready: () => mirror.synced,
     close: async () => {
-      await mirror.close();
-      client.close();
+      mirror.off('change', invalidate);
+      mirror.off('reload', invalidate);
+      await shared.release();
     },
   };
 }

@@ -3,6 +3,7 @@
 import { randomInt } from 'node:crypto';
 import { Rcode, WireReply, type Reply } from '../../core/message.js';
 import { RateLimitedLog, type Logger } from '../../core/log.js';
+import { EdeCode } from '../../core/edns.js';
 import type { Handler, Next, Request, Transport } from '../../core/plugin.js';
 import { DnsError } from '../../core/plugin.js';
 import { encodeMessage } from '../../core/wire.js';
@@ -112,7 +113,10 @@ export class Forward implements Handler {
       }
     }
     const why = lastErr instanceof Error ? lastErr.message : 'no healthy upstream';
-    throw new DnsError(Rcode.SERVFAIL, `forwarding ${req.qname} ${req.qtype} failed: ${why}`, { cause: lastErr });
+    // The client learns why (RFC 8914): no upstream answered in time, or the network failed.
+    const timedOut = lastErr === undefined || (lastErr as { code?: string }).code === 'ETIMEDOUT';
+    const extendedError = { infoCode: timedOut ? EdeCode.NoReachableAuthority : EdeCode.NetworkError, extraText: `forward: ${why}` };
+    throw new DnsError(Rcode.SERVFAIL, `forwarding ${req.qname} ${req.qtype} failed: ${why}`, { cause: lastErr, extendedError });
   }
 
   /** A malformed reply fails its try: counted, and logged once per interval per upstream. */

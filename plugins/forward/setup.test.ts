@@ -27,7 +27,7 @@ describe('forward parse', () => {
     },
     { text: 'forward . 127.0.0.1 {\n no_case_randomization\n}', want: { from: '', to: ['127.0.0.1'], no_case_randomization: true } },
     { text: 'forward . 127.0.0.1 {\n no_case_randomization off\n}', err: /wrong argument count/ },
-    { text: 'forward .', err: /Corefile:2:1: plugin\/forward: forward: wrong argument count: want at least 2, got 1/ },
+    { text: 'forward .', err: /Corefile:2:1: plugin\/forward: wrong argument count: want at least 2, got 1/ },
     { text: 'forward . tls://9.9.9.9', err: /Corefile:2:11: .*protocol 'tls:\/\/' is not supported/ },
     { text: 'forward . dns://nowhere', err: /is not an IP address with an optional port/ },
     { text: 'forward . 127.0.0.1:99999', err: /not an IP address, nor a readable resolv.conf file/ },

@@ -3,7 +3,7 @@ import { DURATION_PATTERN, durationArg, expectArgs, intArg, oneOf, parseDuration
 import { ConfigError, errorAt } from '../../core/config/errors.js';
 import type { Directive, ParseContext } from '../../core/config/types.js';
 import { cidrToReverseZones } from '../../core/ip.js';
-import type { SetupEnv } from '../../core/plugin.js';
+import type { CheckContext, SetupEnv } from '../../core/plugin.js';
 import { normalizeZone } from '../../core/zones.js';
 import { Forward } from './forward.js';
 import { ForwardMetrics } from './metrics.js';
@@ -116,6 +116,25 @@ function parseProperty(prop: Directive, opts: ForwardOptions): void {
     default:
       unknownProperty(prop, NAME, PROPERTIES);
   }
+}
+
+/** What parse() checks of TO, for YAML options too: each an address or a readable resolv.conf. */
+export function check(o: ForwardOptions, ctx: CheckContext): ForwardOptions {
+  const from = fromZone(o.from);
+  if (from === undefined) errorAt(ctx.at(['from']), NAME, `'${o.from}' is not a valid CIDR`, 'ERR_BAD_VALUE');
+  let count = 0;
+  o.to.forEach((to, i) => {
+    const r = resolveTo(to, ctx.configDir);
+    if ('error' in r) errorAt(ctx.at(['to', i]), NAME, r.error, 'ERR_BAD_VALUE');
+    count += r.endpoints.length;
+  });
+  if (count > MAX_UPSTREAMS) errorAt(ctx.at(['to']), NAME, `more than ${MAX_UPSTREAMS} TOs configured: ${count}`, 'ERR_BAD_VALUE');
+  return { ...o, from, ...(o.except ? { except: o.except.map(normalizeZone) } : {}) };
+}
+
+/** Every name under FROM (but the except ones) gets forward's answer. */
+export function answers(o: ForwardOptions): readonly string[] {
+  return o.except && o.except.length > 0 ? [] : [o.from];
 }
 
 /** The handler; health checks start at the first failure of an upstream. */

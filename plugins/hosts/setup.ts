@@ -2,11 +2,11 @@
 import { readFile, stat } from 'node:fs/promises';
 import { isAbsolute, resolve } from 'node:path';
 import {
-  DURATION_PATTERN, durationArg, expectArgs, expectNoBlock, fallthroughArg, intArg, parseDuration, unknownProperty, zonesArg,
+  DURATION_PATTERN, durationArg, expectArgs, expectNoBlock, fallthroughArg, intArg, parseDuration, unknownProperty, zonesArg, zonesOption,
 } from '../../core/config/args.js';
 import { errorAt } from '../../core/config/errors.js';
 import type { Directive, ParseContext, Token } from '../../core/config/types.js';
-import type { Handler, JsonSchema, SetupEnv } from '../../core/plugin.js';
+import type { CheckContext, Handler, JsonSchema, SetupEnv } from '../../core/plugin.js';
 import { normalizeZone } from '../../core/zones.js';
 import { serveHosts, type HostsState } from './hosts.js';
 import { buildIndex, emptyHostsMap, parseAddress, parseHosts, type HostsMap } from './hostsfile.js';
@@ -82,6 +82,18 @@ export function parse(d: Directive, ctx: ParseContext): HostsOptions {
   }
   if (unsupportedAt && opts.fallthrough === undefined) errorAt(unsupportedAt, NAME, 'fallthrough_unsupported requires fallthrough', 'ERR_BAD_VALUE');
   return opts;
+}
+
+/** Zones and fallthrough zones canonical, for YAML options as for parsed ones. */
+export function check(o: HostsOptions, ctx: CheckContext): HostsOptions {
+  const zones = zonesOption(o.zones, ctx, ['zones'], NAME);
+  const fallthrough = zonesOption(o.fallthrough, ctx, ['fallthrough'], NAME);
+  return { ...o, ...(zones ? { zones } : {}), ...(fallthrough ? { fallthrough } : {}) };
+}
+
+/** Without fallthrough, every name in its zones is answered here (NXDOMAIN if unknown). */
+export function answers(o: HostsOptions, ctx: ParseContext): readonly string[] {
+  return o.fallthrough === undefined ? (o.zones ?? ctx.zones) : [];
 }
 
 /** The file's identity for change detection: CoreDNS re-reads only when mtime or size differ. */

@@ -241,7 +241,8 @@ describe('kubernetes API feed (client-node against the stand-in API server)', fu
     ].join('\n'));
     try {
       const r = await rig({ endpoint: undefined, kubeconfig: file, context: 'test' }, api);
-      expect(await r.feed.waitForSync(5000)).to.equal(true);
+      // The first import of client-node's package index (KubeConfig) takes seconds on a loaded machine.
+      expect(await r.feed.waitForSync(15_000)).to.equal(true);
       expect(await r.answers('db.prod.svc.cluster.local')).to.have.length(1);
     } finally {
       await rm(dir, { recursive: true, force: true });
@@ -259,5 +260,121 @@ describe('kubernetes API feed (client-node against the stand-in API server)', fu
     const n = api.requests.length;
     await new Promise((res) => setTimeout(res, 300));
     expect(api.requests.length).to.equal(n);
+  });
+
+  describe('a hostile or broken API server', () => {
+    const watches = (api: FakeApiServer) => api.requests.filter((q) => q.watch && q.kind === 'services').length;
+    const lists = (api: FakeApiServer) => api.requests.filter((q) => !q.watch && q.kind === 'services').length;
+    const counted: string[] = [];
+    const hostile = (api: FakeApiServer, opts: Partial<ApiFeedOptions> = {}) => rig({ onMalformed: (r) => counted.push(r), ...opts }, api);
+    beforeEach(() => {
+      counted.length = 0;
+    });
+
+    // Each is valid JSON but not a watch event the plugin can use: skipped, counted, logged; the stream stays.
+    const malformedEvents: [string, string, RegExp][] = [
+      ['an empty list', '[]', /expected a watch event object, got a list/],
+      ['null', 'null', /got null/],
+      ['a number', '42', /got number/],
+      ['a string', '"ADDED"', /got string/],
+      ['no object', '{"type":"ADDED"}', /object: expected an object, got undefined/],
+      ['an ERROR without object', '{"type":"ERROR"}', /object: expected an object/],
+      ['an unknown type', '{"type":"EXPLODED","object":{}}', /not a watch event type/],
+      ['an empty object', '{"type":"ADDED","object":{}}', /metadata: expected an object, got undefined/],
+      ['a numeric name', '{"type":"ADDED","object":{"metadata":{"name":5,"namespace":"prod"},"spec":{}}}', /metadata.name: expected a string, got number/],
+      ['no spec', '{"type":"MODIFIED","object":{"metadata":{"name":"db","namespace":"prod"}}}', /spec: expected an object/],
+      ['a bad cluster IP', '{"type":"MODIFIED","object":{"metadata":{"name":"db","namespace":"prod"},"spec":{"clusterIP":"banana"}}}', /spec.clusterIP: not an IP address/],
+      ['clusterIPs not a list', '{"type":"MODIFIED","object":{"metadata":{"name":"db","namespace":"prod"},"spec":{"clusterIPs":"10.0.0.1"}}}', /spec.clusterIPs: expected a list/],
+      ['a port out of range', '{"type":"MODIFIED","object":{"metadata":{"name":"db","namespace":"prod"},"spec":{"clusterIP":"10.96.0.10","ports":[{"port":70000}]}}}', /spec.ports\[0\].port: not a port number/],
+      ['a name too long', `{"type":"ADDED","object":{"metadata":{"name":"${'a'.repeat(300)}","namespace":"prod"},"spec":{}}}`, /metadata.name: not a DNS-1123 label/],
+      ['a BOOKMARK without resourceVersion', '{"type":"BOOKMARK","object":{"metadata":null}}', /BOOKMARK without a resourceVersion/],
+    ];
+    for (const [name, line, why] of malformedEvents) {
+      it(`skips ${name} (${line.length > 60 ? `${line.slice(0, 57)}...` : line}), counts it, and keeps the stream`, async () => {
+        const api = await FakeApiServer.start();
+        seed(api);
+        const r = await hostile(api);
+        await r.feed.waitForSync(5000);
+        await until(() => api.watchCount('services') === 1, 'the services watch');
+        const before = watches(api);
+        api.sendRaw(`${line}\n`, 'services');
+        api.add('services', service('prod', 'after', { clusterIPs: ['10.96.0.70'], ports: http80 }));
+        await answerUntil(r, 'after.prod.svc.cluster.local', hasA('10.96.0.70'), 'the event after the malformed one');
+        expect(await r.answers('db.prod.svc.cluster.local')).to.deep.equal(['db.prod.svc.cluster.local. 5 IN A 10.96.0.10']);
+        expect(counted).to.deep.equal(['services']);
+        const warned = r.logger.lines.filter((l) => l.includes('skipped malformed watch event of services'));
+        expect(warned).to.have.length(1);
+        expect(warned[0]).to.match(why);
+        expect(watches(api)).to.equal(before);
+      });
+    }
+
+    it('logs malformed events once per interval, counting every one', async () => {
+      const api = await FakeApiServer.start();
+      seed(api);
+      const r = await hostile(api, { malformedLogIntervalMs: 60_000 });
+      await r.feed.waitForSync(5000);
+      await until(() => api.watchCount('services') === 1, 'the services watch');
+      for (let i = 0; i < 5; i++) api.sendRaw('[]\n', 'services');
+      await until(() => counted.length === 5, 'five counted');
+      expect(r.logger.lines.filter((l) => l.includes('skipped malformed'))).to.have.length(1);
+    });
+
+    const untrusted: [string, (api: FakeApiServer) => void, RegExp][] = [
+      ['a line that is not JSON', (api) => api.sendRaw('<html>502 Bad Gateway</html>\n', 'services'), /a line that is not JSON/],
+      ['ten malformed events in a row', (api) => api.sendRaw('[]\n'.repeat(10), 'services'), /10 malformed events/],
+      ['a line longer than the limit', (api) => api.sendRaw(`{"type":"ADDED","object":"${'x'.repeat(70_000)}`, 'services'), /a line longer than 65536 bytes/],
+    ];
+    for (const [name, send, why] of untrusted) {
+      it(`restarts the watch after ${name}, resuming without a relist and keeping the data`, async () => {
+        const api = await FakeApiServer.start();
+        seed(api);
+        const r = await hostile(api, { maxWatchLineBytes: 65_536 });
+        await r.feed.waitForSync(5000);
+        await until(() => api.watchCount('services') === 1, 'the services watch');
+        const [w, l] = [watches(api), lists(api)];
+        send(api);
+        await until(() => watches(api) > w, 'a new watch');
+        expect(lists(api)).to.equal(l);
+        expect(r.logger.lines.some((x) => x.includes('Kubernetes API connection failure') && why.test(x))).to.equal(true, r.logger.lines.join('\n'));
+        api.add('services', service('prod', 'after', { clusterIPs: ['10.96.0.71'], ports: http80 }));
+        await answerUntil(r, 'after.prod.svc.cluster.local', hasA('10.96.0.71'), 'events on the new watch');
+        expect(await r.answers('db.prod.svc.cluster.local')).to.deep.equal(['db.prod.svc.cluster.local. 5 IN A 10.96.0.10']);
+      });
+    }
+
+    const badLists: [string, string, RegExp][] = [
+      ['an empty list', '[]', /expected a list object, got a list/],
+      ['items not a list', '{"items":{},"metadata":{"resourceVersion":"1"}}', /items: expected a list, got object/],
+      ['a numeric resourceVersion', '{"items":[],"metadata":{"resourceVersion":7}}', /continue and resourceVersion must be strings/],
+      ['not JSON', '<html>', /not JSON/],
+    ];
+    for (const [name, body, why] of badLists) {
+      it(`retries a list answered with ${name}`, async () => {
+        const api = await FakeApiServer.start();
+        seed(api);
+        api.answerNextList(body, 'services');
+        const r = await hostile(api);
+        expect(await r.feed.waitForSync(5000)).to.equal(true);
+        expect(await r.answers('db.prod.svc.cluster.local')).to.deep.equal(['db.prod.svc.cluster.local. 5 IN A 10.96.0.10']);
+        expect(r.logger.lines.some((x) => why.test(x))).to.equal(true, r.logger.lines.join('\n'));
+      });
+    }
+
+    it('skips malformed items of a list and keeps the rest', async () => {
+      const api = await FakeApiServer.start();
+      seed(api);
+      const items = [
+        service('prod', 'db', { clusterIPs: ['10.96.0.10'], ports: http80 }),
+        { metadata: { name: 'bad', namespace: 'prod' }, spec: { clusterIP: '10.96.0.300' } },
+        null,
+      ];
+      api.answerNextList(JSON.stringify({ items, metadata: { resourceVersion: String(api.resourceVersion) } }), 'services');
+      const r = await hostile(api);
+      expect(await r.feed.waitForSync(5000)).to.equal(true);
+      expect(await r.answers('db.prod.svc.cluster.local')).to.have.length(1);
+      expect((await r.ask('bad.prod.svc.cluster.local')).rcode).to.equal(Rcode.NXDOMAIN);
+      expect(counted).to.deep.equal(['services', 'services']);
+    });
   });
 });

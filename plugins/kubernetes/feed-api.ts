@@ -1,17 +1,19 @@
-// The API server feed: one client-node informer per resource (makeInformer's ListWatch, with a Watch that
-// asks for bookmarks and a server-side timeout, and trims objects before the informer caches them), kept
-// alive across errors: restarts with capped jittered backoff, a watchdog for silent watches, a stopping flag.
-import http from 'node:http';
-import https from 'node:https';
-import type { KubeConfig, KubernetesListObject, KubernetesObject } from '@kubernetes/client-node';
+// The API server feed: one client-node informer per resource (makeInformer's ListWatch, over our own watch
+// stream, feed-http.ts, that asks for bookmarks and a server-side timeout), kept alive across errors:
+// restarts with capped jittered backoff, a watchdog for silent watches, a stopping flag. Every list item
+// and watch event is checked (validate.ts) and trimmed before the informer caches it; what fails is
+// counted, logged once per interval and skipped, and a stream that cannot be trusted is restarted.
+import type { KubernetesListObject, KubernetesObject } from '@kubernetes/client-node';
 // Deep imports: the package index (and its KubeConfig) loads the whole generated API, ~70 MB of RSS.
 import { ListWatch } from '@kubernetes/client-node/dist/cache.js';
-import { Watch } from '@kubernetes/client-node/dist/watch.js';
+import type { Watch } from '@kubernetes/client-node/dist/watch.js';
 import { RateLimitedLog, type Logger } from '../../core/log.js';
 import { endpointAccess, inClusterAccess, kubeconfigAccess, type ClusterAccess } from './cluster-access.js';
-import { waitForSync, type Feed } from './feed.js';
-import { TRIM, type KObject, type ResourceKind, type TrimOptions } from './objects.js';
+import { getJson, watchLines, type WatchParams } from './feed-http.js';
+import { MalformedReport, waitForSync, type Feed, type MalformedCounter } from './feed.js';
+import type { KObject, ResourceKind, TrimOptions } from './objects.js';
 import type { EventType, IndexSink } from './service-index.js';
+import { checkAndTrim, preview, typeName } from './validate.js';
 
 export interface ApiFeedOptions {
   /** API server URL; with neither this nor kubeconfig: in-cluster config. */
@@ -42,6 +44,12 @@ export interface ApiFeedOptions {
   readonly podNames?: boolean;
   /** List page size (`limit`). Default 500. */
   readonly pageSize?: number;
+  /** Counts each malformed object, event or list skipped (coredns_kubernetes_malformed_objects_total). */
+  readonly onMalformed?: MalformedCounter;
+  /** A watch line longer than this ends the stream. Default MAX_WATCH_LINE (16 MiB). */
+  readonly maxWatchLineBytes?: number;
+  /** A malformed-input line is logged at most once per this interval per resource. Default 30 s. */
+  readonly malformedLogIntervalMs?: number;
 }
 
 const PATHS: Record<ResourceKind, string> = {
@@ -59,42 +67,8 @@ export function clusterAccess(o: ApiFeedOptions): ClusterAccess | Promise<Cluste
   return inClusterAccess();
 }
 
-/** GET a JSON document from the API server with the KubeConfig's credentials. */
-async function getJson(access: ClusterAccess, path: string): Promise<Record<string, unknown>> {
-  const cluster = access.getCurrentCluster();
-  if (!cluster) throw new Error('no current cluster in the kubeconfig');
-  const url = new URL(cluster.server + path);
-  const init = await access.applyToFetchOptions({});
-  // KubeConfig hands out node-fetch Headers; our own access plain objects.
-  const h = init.headers as { entries?: () => Iterable<[string, string]> } | Record<string, string> | undefined;
-  const headers = h && typeof h.entries === 'function' ? Object.fromEntries((h as { entries(): Iterable<[string, string]> }).entries()) : (h as Record<string, string> | undefined);
-  const opts: https.RequestOptions = { agent: init.agent as http.Agent, headers: { ...headers, Accept: 'application/json' } };
-  const mod = url.protocol === 'https:' ? https : http;
-  return new Promise((resolve, reject) => {
-    const req = mod.get(url, opts, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('error', reject);
-      res.on('end', () => {
-        if (res.statusCode !== 200) {
-          const err = Object.assign(new Error(`GET ${url.pathname}: HTTP ${res.statusCode}`), { statusCode: res.statusCode });
-          reject(err);
-          return;
-        }
-        try {
-          resolve(JSON.parse(Buffer.concat(chunks).toString('utf8')) as Record<string, unknown>);
-        } catch (err) {
-          reject(err);
-        }
-      });
-    });
-    req.on('error', reject);
-    req.setTimeout(60_000, () => req.destroy(new Error(`GET ${url.pathname}: timed out`)));
-  });
-}
-
-/** Lists a resource page by page, trimming each item before the next page arrives. */
-async function listAll(access: ClusterAccess, kind: ResourceKind, selector: string | undefined, pageSize: number, trim: TrimOptions): Promise<KubernetesListObject<KubernetesObject>> {
+/** Lists a resource page by page, checking and trimming each item before the next page arrives. */
+async function listAll(access: ClusterAccess, kind: ResourceKind, selector: string | undefined, pageSize: number, trim: TrimOptions, malformed: MalformedReport): Promise<KubernetesListObject<KubernetesObject>> {
   const items: KObject[] = [];
   let cont = '';
   let resourceVersion = '';
@@ -102,13 +76,100 @@ async function listAll(access: ClusterAccess, kind: ResourceKind, selector: stri
     const q = new URLSearchParams({ limit: String(pageSize) });
     if (cont) q.set('continue', cont);
     if (selector) q.set('labelSelector', selector);
-    const page = await getJson(access, `${PATHS[kind]}?${q}`);
-    for (const raw of (page.items as unknown[] | undefined) ?? []) items.push(TRIM[kind](raw, trim));
-    const meta = (page.metadata ?? {}) as { continue?: string; resourceVersion?: string };
-    cont = meta.continue ?? '';
-    resourceVersion = meta.resourceVersion ?? resourceVersion;
+    const page = checkListPage(await getJson(access, `${PATHS[kind]}?${q}`));
+    if (typeof page === 'string') {
+      malformed.report(kind, `list of ${kind}`, page);
+      // Thrown to the informer: a page that is not a list is retried with backoff, like an HTTP error.
+      throw new Error(`list of ${kind}: ${page}`);
+    }
+    for (const raw of page.items) {
+      const item = checkAndTrim(kind, raw, trim);
+      if (typeof item === 'string') malformed.report(kind, `${kind} item in a list`, item);
+      else items.push(item);
+    }
+    cont = page.continue;
+    resourceVersion = page.resourceVersion || resourceVersion;
   } while (cont);
   return { metadata: { resourceVersion }, items: items as KubernetesObject[] };
+}
+
+/** A list page's items and paging fields, or what is wrong with it. */
+export function checkListPage(page: unknown): { items: unknown[]; continue: string; resourceVersion: string } | string {
+  if (page === null || typeof page !== 'object' || Array.isArray(page)) return `expected a list object, got ${typeName(page)}`;
+  const p = page as Record<string, unknown>;
+  if (p.items !== undefined && p.items !== null && !Array.isArray(p.items)) return `items: expected a list, got ${typeName(p.items)}`;
+  const meta = p.metadata ?? {};
+  if (meta === null || typeof meta !== 'object' || Array.isArray(meta)) return `metadata: expected an object, got ${typeName(meta)}`;
+  const { continue: cont = '', resourceVersion = '' } = meta as Record<string, unknown>;
+  if (typeof cont !== 'string' || typeof resourceVersion !== 'string') return `metadata: continue and resourceVersion must be strings, got ${preview(meta)}`;
+  return { items: (p.items as unknown[] | null | undefined) ?? [], continue: cont, resourceVersion };
+}
+
+/** Watch event types the informer understands. */
+const EVENT_TYPES = new Set(['ADDED', 'MODIFIED', 'DELETED', 'BOOKMARK', 'ERROR']);
+/** Malformed events in one watch stream before it is no longer trusted. */
+const MAX_MALFORMED_PER_STREAM = 10;
+
+/**
+ * A watch line as the informer may see it (type and a checked, trimmed object), or what is wrong with it.
+ * ERROR and BOOKMARK events pass only the fields the informer reads.
+ */
+export function checkWatchEvent(kind: ResourceKind, data: unknown, trim: TrimOptions): { type: string; object: unknown } | string {
+  if (data === null || typeof data !== 'object' || Array.isArray(data)) return `expected a watch event object, got ${typeName(data)}`;
+  const { type, object } = data as Record<string, unknown>;
+  if (typeof type !== 'string' || !EVENT_TYPES.has(type)) return `type: not a watch event type: ${preview(type)}`;
+  if (object === null || typeof object !== 'object' || Array.isArray(object)) return `object: expected an object, got ${typeName(object)}`;
+  const o = object as Record<string, unknown>;
+  if (type === 'ERROR') return { type, object: typeof o.code === 'number' ? { code: o.code } : {} };
+  if (type === 'BOOKMARK') {
+    const rv = (o.metadata as Record<string, unknown> | null | undefined)?.resourceVersion;
+    return typeof rv === 'string' && rv.length <= 64 ? { type, object: { metadata: { resourceVersion: rv } } } : `BOOKMARK without a resourceVersion: ${preview(o.metadata)}`;
+  }
+  const checked = checkAndTrim(kind, object, trim, type === 'DELETED');
+  return typeof checked === 'string' ? checked : { type, object: checked };
+}
+
+/** Thrown by a watch line handler to end a stream it no longer trusts. */
+export class UntrustedStream extends Error {}
+
+/**
+ * The feed's handling of watch lines, one resource: each well-formed event goes to `deliver` (the
+ * informer) with its object checked and trimmed; a malformed one is reported and skipped; a line that is
+ * not JSON, or the MAX_MALFORMED_PER_STREAM-th malformed event, throws UntrustedStream.
+ */
+export function watchLineHandler(kind: ResourceKind, trim: TrimOptions, malformed: MalformedReport, deliver: (type: string, object: unknown, raw: unknown) => void): (line: string) => void {
+  let strikes = 0;
+  return (line) => {
+    if (line.trim() === '') return;
+    let data: unknown;
+    try {
+      data = JSON.parse(line);
+    } catch {
+      malformed.report(kind, `watch line of ${kind}`, `not JSON: ${preview(line)}`);
+      throw new UntrustedStream(`watch of ${kind} is not trusted any more: a line that is not JSON`);
+    }
+    const event = checkWatchEvent(kind, data, trim);
+    if (typeof event === 'string') {
+      malformed.report(kind, `watch event of ${kind}`, event);
+      if (++strikes >= MAX_MALFORMED_PER_STREAM) throw new UntrustedStream(`watch of ${kind} is not trusted any more: ${strikes} malformed events`);
+      return;
+    }
+    deliver(event.type, event.object, data);
+  };
+}
+
+/** Passes an informer's add/update/delete to the index; what the index throws is reported, not thrown into client-node. */
+export function connectIndex(informer: ListWatch<KubernetesObject>, kind: ResourceKind, index: IndexSink, malformed: MalformedReport): void {
+  const apply = (type: EventType) => (obj: KubernetesObject) => {
+    try {
+      index.apply(kind, type, obj as unknown as KObject);
+    } catch (err) {
+      malformed.report(kind, `${kind} object`, `the index refused it: ${describe(err)}`);
+    }
+  };
+  informer.on('add', apply('add'));
+  informer.on('update', apply('update'));
+  informer.on('delete', apply('delete'));
 }
 
 interface ResourceState {
@@ -117,6 +178,8 @@ interface ResourceState {
   current?: AbortController;
   lastActivity: number;
   attempt: number;
+  /** Streams ended in a row because they could not be trusted: backs off even when each sent some good events. */
+  distrusted: number;
   synced: boolean;
   restartTimer?: NodeJS.Timeout;
   watchdogFired: boolean;
@@ -132,6 +195,7 @@ export function startApiFeed(index: IndexSink, options: ApiFeedOptions, logger: 
   const pageSize = options.pageSize ?? 500;
   const trim: TrimOptions = { podNames: options.podNames ?? false };
   const outageLog = new RateLimitedLog(options.outageLogIntervalMs ?? 30_000);
+  const malformed = new MalformedReport(logger, options.onMalformed, options.malformedLogIntervalMs);
   const started = Date.now();
   let stopping = false;
   let outage = false;
@@ -142,7 +206,7 @@ export function startApiFeed(index: IndexSink, options: ApiFeedOptions, logger: 
   const selectors: Partial<Record<ResourceKind, string | undefined>> = {
     services: options.labels, endpointslices: options.labels, namespaces: options.namespaceLabels,
   };
-  const states = kinds.map((kind): ResourceState => ({ kind, lastActivity: Date.now(), attempt: 0, synced: false, watchdogFired: false }));
+  const states = kinds.map((kind): ResourceState => ({ kind, lastActivity: Date.now(), attempt: 0, distrusted: 0, synced: false, watchdogFired: false }));
 
   const recovered = (s: ResourceState): void => {
     s.attempt = 0;
@@ -161,30 +225,37 @@ export function startApiFeed(index: IndexSink, options: ApiFeedOptions, logger: 
     }
   };
 
-  class FeedWatch extends Watch {
-    constructor(private readonly s: ResourceState, resolved: ClusterAccess) {
-      // Watch reads only getCurrentCluster() and applyToFetchOptions() of its config.
-      super(resolved as unknown as KubeConfig);
-    }
-    override async watch(path: string, params: Record<string, string | number | boolean | undefined>, cb: (phase: string, obj: unknown, watchObj?: unknown) => void, done: (err: unknown) => void): Promise<AbortController> {
-      const s = this.s;
+  /**
+   * What client-node's ListWatch calls to watch: asks for bookmarks and a server-side timeout, and lets
+   * through only well-formed events with checked, trimmed objects. A malformed event is counted, logged and
+   * skipped; a line that is not JSON, or too many malformed events, ends the stream (restarted with backoff).
+   */
+  const watcher = (s: ResourceState, resolved: ClusterAccess) => ({
+    watch: async (path: string, params: WatchParams, cb: (phase: string, obj: unknown, watchObj?: unknown) => unknown, done: (err: unknown) => unknown): Promise<AbortController> => {
       // Called right after the informer applied a list (or to resume a watch): its data is in the index.
       onSynced(s);
       s.lastActivity = Date.now();
       const query = { ...params, allowWatchBookmarks: true, timeoutSeconds: timeoutSeconds + Math.floor(Math.random() * timeoutSeconds) };
-      const onLine = (phase: string, obj: unknown, raw?: unknown): void => {
+      const onLine = watchLineHandler(s.kind, trim, malformed, (type, object, raw) => {
         s.lastActivity = Date.now();
         recovered(s);
-        const trimmed = phase === 'ADDED' || phase === 'MODIFIED' || phase === 'DELETED' ? TRIM[s.kind](obj, trim) : obj;
-        cb(phase, trimmed, raw);
+        // ListWatch's handler is async: what it throws would be an unhandled rejection, so it ends the stream.
+        const pending = cb(type, object, raw);
+        if (pending instanceof Promise) pending.catch((err: unknown) => ctrl?.abort(err));
+      });
+      const settle = (err: unknown): void => {
+        if (err === null) s.distrusted = 0;
+        else if (err instanceof UntrustedStream) s.distrusted++;
+        const pending = done(err);
+        if (pending instanceof Promise) pending.catch((e: unknown) => scheduleRestart(s, e));
       };
-      const ctrl = await super.watch(path, query, onLine, done);
+      const ctrl: AbortController | undefined = await watchLines(resolved, path, query, onLine, settle, options.maxWatchLineBytes);
       // stop() may have run while the request was being set up: the informer would not know to abort it.
       if (stopping) ctrl.abort();
       else s.current = ctrl;
       return ctrl;
-    }
-  }
+    },
+  });
 
   const scheduleRestart = (s: ResourceState, err: unknown): void => {
     s.current = undefined;
@@ -194,7 +265,7 @@ export function startApiFeed(index: IndexSink, options: ApiFeedOptions, logger: 
       const line = outageLog.line('outage', `Kubernetes API connection failure: ${describe(err)}`);
       if (line) logger.warn(line);
     }
-    const delay = s.watchdogFired ? 0 : Math.min(backoffMax, backoffInitial * 2 ** s.attempt) * (0.5 + Math.random() / 2);
+    const delay = s.watchdogFired ? 0 : Math.min(backoffMax, backoffInitial * 2 ** Math.max(s.attempt, s.distrusted)) * (0.5 + Math.random() / 2);
     s.watchdogFired = false;
     s.attempt = Math.min(s.attempt + 1, 30);
     s.restartTimer = setTimeout(() => {
@@ -209,15 +280,12 @@ export function startApiFeed(index: IndexSink, options: ApiFeedOptions, logger: 
   const startInformer = (s: ResourceState, resolved: ClusterAccess): void => {
     if (stopping) return;
     const listFn = async () => {
-      const list = await listAll(resolved, s.kind, selectors[s.kind], pageSize, trim);
+      const list = await listAll(resolved, s.kind, selectors[s.kind], pageSize, trim, malformed);
       recovered(s);
       return list;
     };
-    const informer = new ListWatch<KubernetesObject>(PATHS[s.kind], new FeedWatch(s, resolved), listFn, false, selectors[s.kind]);
-    const apply = (type: EventType) => (obj: KubernetesObject) => index.apply(s.kind, type, obj as unknown as KObject);
-    informer.on('add', apply('add'));
-    informer.on('update', apply('update'));
-    informer.on('delete', apply('delete'));
+    const informer = new ListWatch<KubernetesObject>(PATHS[s.kind], watcher(s, resolved) as unknown as Watch, listFn, false, selectors[s.kind]);
+    connectIndex(informer, s.kind, index, malformed);
     // Any error but 410 stops a client-node informer for good, and so does stop(): restart unless stopping.
     informer.on('error', (err: unknown) => scheduleRestart(s, err));
     s.informer = informer;

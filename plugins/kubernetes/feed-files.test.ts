@@ -113,4 +113,33 @@ describe('kubernetes manifests feed', () => {
     await feed.waitForSync(2000);
     expect(index2.hasNamespace('default')).to.equal(false);
   });
+
+  it('skips a malformed object with its file and line, keeps the other objects of the file, and says it once', async () => {
+    const file = join(dir, 'cluster.yaml');
+    const bad = [
+      '---', 'kind: Service', 'metadata: { name: broken, namespace: default }', 'spec: { clusterIP: 10.0.0.300 }',
+      '---', 'kind: EndpointSlice', 'metadata: { name: e, namespace: default }', 'endpoints: [{ addresses: 7 }]',
+      '---', 'metadata: { name: kindless }', '',
+    ].join('\n');
+    await writeFile(file, `${SERVICES}${bad}`);
+    const index = new ServiceIndex();
+    const logger = memoryLogger();
+    const counted: string[] = [];
+    feed = startFileFeed(index, { paths: [file], pollMs: 30, onMalformed: (r) => counted.push(r) }, logger);
+    expect(await feed.waitForSync(2000)).to.equal(true);
+    expect(index.entry('db', 'default')!.v4).to.deep.equal(['192.168.20.3']);
+    expect(index.entry('broken', 'default')).to.equal(undefined);
+    const firstLine = SERVICES.split('\n').length;
+    const warned = logger.lines.filter((l) => l.includes('skipped malformed manifest'));
+    expect(warned).to.deep.equal([
+      `[WARNING] skipped malformed manifest: ${file}:${firstLine}: $ ("Service" "broken"): spec.clusterIP: not an IP address: "10.0.0.300"`,
+      `[WARNING] skipped malformed manifest: ${file}:${firstLine + 4}: $ ("EndpointSlice" "e"): endpoints[0].addresses: expected a list, got number`,
+      `[WARNING] skipped malformed manifest: ${file}:${firstLine + 8}: $ (undefined "kindless"): kind: expected a string, got undefined`,
+    ]);
+    expect(counted).to.deep.equal(['services', 'endpointslices', 'manifest']);
+    // A reload of the file (another object added) does not say it again.
+    await writeFile(file, `${SERVICES}${bad}---\nkind: Service\nmetadata: { name: more, namespace: default }\nspec: { clusterIP: 10.0.0.9 }\n`);
+    await until(() => index.entry('more', 'default') !== undefined, 'the reload');
+    expect(counted).to.have.length(3);
+  });
 });

@@ -4,12 +4,13 @@
 import { statSync, watch, type FSWatcher } from 'node:fs';
 import { readFile, readdir, stat } from 'node:fs/promises';
 import { basename, dirname, extname, join } from 'node:path';
-import { parseAllDocuments } from 'yaml';
+import { LineCounter, parseAllDocuments } from 'yaml';
 import type { Logger } from '../../core/log.js';
-import { waitForSync, type Feed } from './feed.js';
+import { MalformedReport, waitForSync, type Feed, type MalformedCounter } from './feed.js';
 import { parseLabelSelector } from './labels.js';
-import { TRIM, type KObject, type ResourceKind } from './objects.js';
+import type { KObject, ResourceKind } from './objects.js';
 import type { IndexSink } from './service-index.js';
+import { checkAndTrim, preview } from './validate.js';
 
 export interface FileFeedOptions {
   /** Files, or folders whose *.yaml, *.yml and *.json files are read. */
@@ -22,6 +23,8 @@ export interface FileFeedOptions {
   readonly podNames?: boolean;
   /** How often files are checked for changes besides fs.watch events. Default 2 s; 0: no polling. */
   readonly pollMs?: number;
+  /** Counts each malformed object skipped (coredns_kubernetes_malformed_objects_total). */
+  readonly onMalformed?: MalformedCounter;
 }
 
 const KINDS: Record<string, ResourceKind> = { Service: 'services', EndpointSlice: 'endpointslices', Namespace: 'namespaces', Pod: 'pods' };
@@ -29,34 +32,48 @@ const ORDER: ResourceKind[] = ['namespaces', 'services', 'endpointslices', 'pods
 const MANIFEST_EXT = new Set(['.yaml', '.yml', '.json']);
 
 type Snapshot = Map<ResourceKind, Map<string, { obj: KObject; text: string }>>;
+type Located = Manifest & { readonly file: string };
+
+/** One object read from a manifest file, with where it was: `LINE` of its YAML document, and its list path. */
+export interface Manifest {
+  readonly object: Record<string, unknown>;
+  readonly at: string;
+}
 
 /** Every object in a manifest text: multi-document YAML or JSON, `kind: List` (and *List) flattened. */
-export function parseManifests(text: string): Record<string, unknown>[] {
-  const out: Record<string, unknown>[] = [];
-  const visit = (v: unknown): void => {
+export function readManifests(text: string): Manifest[] {
+  const out: Manifest[] = [];
+  const visit = (v: unknown, at: string): void => {
     if (v === null || typeof v !== 'object') return;
-    if (Array.isArray(v)) return v.forEach(visit);
+    if (Array.isArray(v)) return v.forEach((item, i) => visit(item, `${at}[${i}]`));
     const o = v as Record<string, unknown>;
-    if (Array.isArray(o.items) && typeof o.kind === 'string' && o.kind.endsWith('List')) o.items.forEach(visit);
-    else if (typeof o.kind === 'string') out.push(o);
+    if (Array.isArray(o.items) && typeof o.kind === 'string' && o.kind.endsWith('List')) o.items.forEach((item, i) => visit(item, `${at}.items[${i}]`));
+    else out.push({ object: o, at });
   };
   // JSON (a `kubectl get -o json` dump) is parsed natively: yaml's document model of a large dump costs
   // hundreds of MB (650 MB of RSS for 5,000 Services and 50,000 endpoints) where JSON.parse needs tens.
   const trimmed = text.trimStart();
   if (trimmed.startsWith('{') || trimmed.startsWith('[')) {
     try {
-      visit(JSON.parse(text));
+      visit(JSON.parse(text), '1: $');
       return out;
     } catch {
       // Not JSON after all (YAML flow style): fall through to the YAML parser.
       out.length = 0;
     }
   }
-  for (const doc of parseAllDocuments(text)) {
-    if (doc.errors.length > 0) throw new Error(doc.errors[0]!.message);
-    visit(doc.toJS());
+  const lines = new LineCounter();
+  for (const doc of parseAllDocuments(text, { lineCounter: lines })) {
+    const line = lines.linePos(doc.range[0]).line;
+    if (doc.errors.length > 0) throw Object.assign(new Error(doc.errors[0]!.message), { line: lines.linePos(doc.errors[0]!.pos[0]).line });
+    visit(doc.toJS(), `${line}: $`);
   }
   return out;
+}
+
+/** The objects of a manifest text, without their positions. */
+export function parseManifests(text: string): Record<string, unknown>[] {
+  return readManifests(text).map((m) => m.object);
 }
 
 async function manifestFiles(path: string): Promise<string[]> {
@@ -72,7 +89,10 @@ export function startFileFeed(index: IndexSink, options: FileFeedOptions, logger
   const wanted = (kind: ResourceKind): boolean =>
     kind === 'endpointslices' ? (options.endpoints ?? true) : kind === 'pods' ? (options.pods ?? false) : true;
   /** The last objects read from each file that parsed: a broken edit keeps the file's previous objects. */
-  const lastGood = new Map<string, Record<string, unknown>[]>();
+  const lastGood = new Map<string, Located[]>();
+  const malformed = new MalformedReport(logger, options.onMalformed);
+  /** Objects already reported, so that a file polled every 2 s says each problem once. */
+  let reported = new Set<string>();
   let signature = '';
   let current: Snapshot = new Map();
   let stopped = false;
@@ -80,21 +100,38 @@ export function startFileFeed(index: IndexSink, options: FileFeedOptions, logger
   let again = false;
   const watchers: FSWatcher[] = [];
 
-  const snapshot = (objects: Record<string, unknown>[]): Snapshot => {
+  const snapshot = (objects: Located[]): Snapshot => {
     const snap: Snapshot = new Map(ORDER.map((k) => [k, new Map()]));
     const implied = new Set<string>();
     const put = (kind: ResourceKind, obj: KObject) => snap.get(kind)!.set(`${obj.metadata.namespace ?? ''}/${obj.metadata.name}`, { obj, text: JSON.stringify(obj) });
-    for (const raw of objects) {
-      const kind = KINDS[raw.kind as string];
-      if (kind === undefined || !wanted(kind)) continue;
+    const stillReported = new Set<string>();
+    const skip = (m: Located, kind: string, reason: string): void => {
+      const key = `${m.file}:${m.at}: ${reason}`;
+      stillReported.add(key);
+      if (!reported.has(key)) malformed.report(kind, 'manifest', `${m.file}:${m.at} (${preview(m.object.kind)} ${preview((m.object.metadata as { name?: unknown } | undefined)?.name)}): ${reason}`);
+    };
+    for (const m of objects) {
+      const raw = m.object;
+      if (typeof raw.kind !== 'string') {
+        skip(m, 'manifest', `kind: expected a string, got ${preview(raw.kind)}`);
+        continue;
+      }
+      if (!Object.hasOwn(KINDS, raw.kind)) continue;
+      const kind = KINDS[raw.kind]!;
+      if (!wanted(kind)) continue;
+      const obj = checkAndTrim(kind, raw, { podNames: options.podNames ?? false });
+      if (typeof obj === 'string') {
+        skip(m, kind, obj);
+        continue;
+      }
       const selector = kind === 'namespaces' ? nsLabels : kind === 'pods' ? undefined : labels;
       const rawLabels = ((raw.metadata ?? {}) as { labels?: Record<string, string> }).labels;
       if (selector && !selector.matches(rawLabels)) continue;
-      const obj = TRIM[kind](raw, { podNames: options.podNames ?? false });
       if (kind !== 'namespaces') obj.metadata.namespace ??= 'default';
       put(kind, obj);
       if (kind !== 'namespaces') implied.add(obj.metadata.namespace!);
     }
+    reported = stillReported;
     // A dump of Services alone still names its namespaces; with namespace_labels only labelled ones count.
     if (!nsLabels) for (const ns of implied) if (!snap.get('namespaces')!.has(`/${ns}`)) put('namespaces', { metadata: { name: ns } });
     return snap;
@@ -130,13 +167,14 @@ export function startFileFeed(index: IndexSink, options: FileFeedOptions, logger
     const sig = stats.join('|');
     if (sig === signature && index.synced) return;
     signature = sig;
-    const objects: Record<string, unknown>[] = [];
+    const objects: Located[] = [];
     for (const f of files) {
       try {
-        const parsed = parseManifests(await readFile(f, 'utf8'));
+        const parsed = readManifests(await readFile(f, 'utf8')).map((m) => ({ ...m, file: f }));
         lastGood.set(f, parsed);
       } catch (err) {
-        logger.error(`manifests: ${f}: ${(err as Error).message}; keeping its previous objects`);
+        const line = (err as { line?: number }).line;
+        logger.error(`manifests: ${f}${line ? `:${line}` : ''}: ${(err as Error).message}; keeping its previous objects`);
       }
       objects.push(...(lastGood.get(f) ?? []));
     }

@@ -1,6 +1,6 @@
 // What every feed of the index (API server or manifests on disk) offers, kept apart from feed-api.ts
 // so that a server reading manifests never loads @kubernetes/client-node (~55 MB of RSS).
-import type { Logger } from '../../core/log.js';
+import { RateLimitedLog, type Logger } from '../../core/log.js';
 import type { IndexSink } from './service-index.js';
 
 /** A running feed. */
@@ -22,5 +22,26 @@ export async function waitForSync(index: IndexSink, timeoutMs: number, logger: L
   } finally {
     clearTimeout(timer);
     clearTimeout(note);
+  }
+}
+
+/** Counts skipped input per resource (coredns_kubernetes_malformed_objects_total). */
+export type MalformedCounter = (resource: string) => void;
+
+/**
+ * Where a feed reports what it skipped as malformed: counted every time, logged at most once per interval
+ * per resource, so that a hostile or broken source cannot flood the log.
+ */
+export class MalformedReport {
+  readonly #log: RateLimitedLog;
+  constructor(private readonly logger: Logger, private readonly count: MalformedCounter = () => {}, intervalMs = 30_000) {
+    this.#log = new RateLimitedLog(intervalMs);
+  }
+
+  /** `resource`: services, endpointslices, ..., or `watch`/`list` for a stream or page that is not one. */
+  report(resource: string, what: string, reason: string): void {
+    this.count(resource);
+    const line = this.#log.line(resource, `skipped malformed ${what}: ${reason}`);
+    if (line) this.logger.warn(line);
   }
 }

@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { extendedErrors } from '../../core/edns.js';
 import { makeReply, messageOf, Rcode, type Message, type Reply } from '../../core/message.js';
 import { makeRequest, rrText, stubNext } from '../../core/testing.js';
 import { coreDnsTestObjects, http80, pod, service, slice } from '../../test/fixtures/k8s-objects.js';
@@ -226,6 +227,47 @@ describe('kubernetes handler: options', () => {
     expect(next.calls).to.equal(1);
   });
 
+  const labels = ['client-namespace', 'client-pod-name', 'endpoint', 'kind', 'namespace', 'port-name', 'protocol', 'service'];
+  const metadataRows: { name: string; q: string; client: string; podMode: 'disabled' | 'verified'; want: Record<string, string | undefined> }[] = [
+    {
+      name: 'an SRV name, the client a known pod (pods verified)', q: '_http._tcp.svc1.testns.svc.cluster.local', client: '10.244.0.5', podMode: 'verified',
+      want: { 'client-namespace': 'testns', 'client-pod-name': 'web-0', endpoint: '', kind: 'svc', namespace: 'testns', 'port-name': 'http', protocol: 'tcp', service: 'svc1' },
+    },
+    {
+      name: 'an endpoint name, the client on a dual-stack socket', q: 'ep-1.svc1.testns.svc.cluster.local', client: '::ffff:10.244.0.5', podMode: 'verified',
+      want: { 'client-namespace': 'testns', 'client-pod-name': 'web-0', endpoint: 'ep-1', kind: 'svc', namespace: 'testns', 'port-name': '', protocol: '', service: 'svc1' },
+    },
+    {
+      name: 'an unknown client; a name that is not a record shape', q: 'a.b.c.d.cluster.local', client: '10.9.9.9', podMode: 'verified',
+      want: { 'client-namespace': undefined, 'client-pod-name': undefined, endpoint: '', kind: '', namespace: '', 'port-name': '', protocol: '', service: '' },
+    },
+    {
+      name: 'pods not indexed: no client labels; outside the zones: no name labels', q: 'example.org', client: '10.244.0.5', podMode: 'disabled',
+      want: { 'client-namespace': undefined, 'client-pod-name': undefined, endpoint: undefined, kind: undefined, namespace: undefined, 'port-name': undefined, protocol: undefined, service: undefined },
+    },
+  ];
+  for (const row of metadataRows) {
+    it(`metadata (CoreDNS's labels): ${row.name}`, () => {
+      const index = loadedIndex();
+      index.apply('pods', 'add', pod('testns', 'web-0', '10.244.0.5'));
+      const h = handler(index, { podMode: row.podMode });
+      const req = makeRequest(row.q, 'SRV', { clientAddress: row.client });
+      h.metadata(req);
+      const got = Object.fromEntries(labels.map((l) => [l, req.metadata.get(`kubernetes/${l}`)]));
+      expect(got).to.deep.equal(row.want);
+    });
+  }
+
+  it('metadata: a pod deleted or moved to another IP is no longer the client', () => {
+    const index = loadedIndex();
+    index.apply('pods', 'add', pod('testns', 'web-0', '10.244.0.5'));
+    index.apply('pods', 'update', pod('testns', 'web-0', '10.244.0.6'));
+    expect(index.podWithIP('10.244.0.5')).to.equal(undefined);
+    expect(index.podWithIP('10.244.0.6')).to.deep.equal({ namespace: 'testns', name: 'web-0' });
+    index.apply('pods', 'delete', pod('testns', 'web-0', '10.244.0.6'));
+    expect(index.podWithIP('10.244.0.6')).to.equal(undefined);
+  });
+
   it('answers SERVFAIL (with the SOA) instead of NXDOMAIN while unsynced, and ready() reports sync', async () => {
     const index = new ServiceIndex();
     index.apply('namespaces', 'add', { metadata: { name: 'testns' } });
@@ -235,6 +277,7 @@ describe('kubernetes handler: options', () => {
     const m = await ask(h, 'svc0.testns.svc.cluster.local', 'A');
     expect(m.rcode).to.equal(Rcode.SERVFAIL);
     expect(m.authority[0]!.type).to.equal('SOA');
+    expect(extendedErrors(m.edns?.options), 'RFC 8914 Not Ready').to.deep.equal([{ infoCode: 14, extraText: 'kubernetes: not yet synced with the API' }]);
     expect((await ask(h, 'svc1.testns.svc.cluster.local', 'A')).answer).to.have.length(1);
     index.markSynced();
     expect(h.ready()).to.equal(true);

@@ -1,9 +1,12 @@
 // The kubernetes handler: route a query to the record builders, chase ExternalName targets, and shape
 // positive, NODATA, NXDOMAIN (or, unsynced, SERVFAIL) replies the way CoreDNS does. All answers are AA.
 import { AsyncLocalStorage } from 'node:async_hooks';
+import { EdeCode, withExtendedError } from '../../core/edns.js';
+import { canonicalIP } from '../../core/ip.js';
 import { Rcode, makeQuery, makeReply, messageOf, type Message, type Reply, type ResourceRecord } from '../../core/message.js';
 import type { Handler, Next, Request } from '../../core/plugin.js';
-import { fallsThrough, isInZone, matchZone, type Fallthrough } from '../../core/zones.js';
+import { fallsThrough, isInZone, matchZone, stripZone, type Fallthrough } from '../../core/zones.js';
+import { parseName, type RecordRequest } from './names.js';
 import {
   addressRecords, find, nsRecords, ptrTargets, soaRecord, srvRecords, type AnswerConfig, type Found,
 } from './answers.js';
@@ -47,6 +50,35 @@ export class KubernetesHandler implements Handler {
     return this.cfg.index.synced;
   }
 
+  /**
+   * CoreDNS's kubernetes metadata: the client's pod (with `pods verified`, which indexes pods) and,
+   * for names in our zones, the parts of the name. Every value is computed only when read.
+   */
+  metadata(req: Request): void {
+    const md = req.metadata;
+    if (this.cfg.podMode === 'verified') {
+      const { index } = this.cfg;
+      let pod: { namespace: string; name: string } | undefined | null = null;
+      const clientPod = () => (pod === null ? (pod = index.podWithIP(clientIP(req.client.address))) : pod);
+      md.set('kubernetes/client-namespace', () => clientPod()?.namespace);
+      md.set('kubernetes/client-pod-name', () => clientPod()?.name);
+    }
+    const zone = matchZone(req.qname, this.cfg.zones);
+    if (zone === undefined) return;
+    let parsed: RecordRequest | undefined | null = null;
+    const name = () => {
+      if (parsed !== null) return parsed;
+      const r = parseName(stripZone(req.qname, zone));
+      return (parsed = typeof r === 'string' ? undefined : r);
+    };
+    md.set('kubernetes/endpoint', () => name()?.endpoint ?? '');
+    md.set('kubernetes/kind', () => name()?.podOrSvc ?? '');
+    md.set('kubernetes/namespace', () => name()?.namespace ?? '');
+    md.set('kubernetes/port-name', () => name()?.port ?? '');
+    md.set('kubernetes/protocol', () => name()?.protocol ?? '');
+    md.set('kubernetes/service', () => name()?.service ?? '');
+  }
+
   async close(): Promise<void> {
     await this.cfg.close?.();
   }
@@ -54,8 +86,12 @@ export class KubernetesHandler implements Handler {
   #reply(req: Request, next: Next, zone: string, res: Result): Reply | Promise<Reply> {
     if (res.answer === undefined) {
       if (fallsThrough(this.cfg.fall, req.qname)) return next();
-      const rcode = this.cfg.index.synced ? Rcode.NXDOMAIN : Rcode.SERVFAIL;
-      return makeReply(req.query, { rcode, aa: true, authority: [soaRecord(this.cfg, zone)] });
+      if (!this.cfg.index.synced) {
+        // Not synced yet: the name may exist, so SERVFAIL, and say why (RFC 8914 Not Ready).
+        const reply = makeReply(req.query, { rcode: Rcode.SERVFAIL, aa: true, authority: [soaRecord(this.cfg, zone)] });
+        return withExtendedError(reply, EdeCode.NotReady, 'kubernetes: not yet synced with the API');
+      }
+      return makeReply(req.query, { rcode: Rcode.NXDOMAIN, aa: true, authority: [soaRecord(this.cfg, zone)] });
     }
     if (res.answer.length === 0) return makeReply(req.query, { aa: true, authority: [soaRecord(this.cfg, zone)] });
     return makeReply(req.query, { aa: true, tc: res.tc ?? false, answer: res.answer, additional: res.additional ?? [] });
@@ -139,4 +175,10 @@ export class KubernetesHandler implements Handler {
       return NODATA;
     }
   }
+}
+
+/** A client address as pods carry it: IPv4 from a dual-stack socket's `::ffff:a.b.c.d`, IPv6 canonical. */
+function clientIP(address: string): string {
+  if (address.startsWith('::ffff:') && address.includes('.')) return address.slice(7);
+  return canonicalIP(address) ?? address;
 }

@@ -97,13 +97,17 @@ function trimMeta(m: unknown, keepLabel?: string): ObjectMeta {
 
 function trimPorts(v: unknown): ServicePort[] | undefined {
   if (!Array.isArray(v) || v.length === 0) return undefined;
-  return v.map((p: unknown) => {
+  const out: ServicePort[] = [];
+  for (const p of v) {
     const port = obj(p);
-    const out: ServicePort = { port: Number(port.port) };
-    if (str(port.name)) out.name = str(port.name);
-    out.protocol = str(port.protocol) ?? 'TCP';
-    return out;
-  });
+    // An EndpointSlice port without a number means "all ports": nothing an SRV record can name.
+    if (!Number.isInteger(port.port)) continue;
+    const one: ServicePort = { port: port.port as number };
+    if (str(port.name)) one.name = str(port.name);
+    one.protocol = str(port.protocol) ?? 'TCP';
+    out.push(one);
+  }
+  return out.length > 0 ? out : undefined;
 }
 
 export function trimService(raw: unknown): KService {

@@ -6,6 +6,7 @@ import {
   SERVICE_NAME_LABEL, objectKey, type KEndpointSlice, type KNamespace, type KObject, type KPod, type KService, type ResourceKind,
 } from './objects.js';
 import { buildEntry, viewOf, type ServiceEntry, type ServiceView } from './records.js';
+import { checkObject } from './validate.js';
 
 export type EventType = 'add' | 'update' | 'delete';
 export type ChangeKind = 'service' | 'endpoints' | 'namespace' | 'pod';
@@ -32,7 +33,8 @@ export interface ServiceIndexOptions {
 /** What a feed writes. */
 export interface IndexSink {
   readonly synced: boolean;
-  apply(kind: ResourceKind, type: EventType, obj: KObject): void;
+  /** false: the object was malformed and nothing changed. */
+  apply(kind: ResourceKind, type: EventType, obj: KObject): boolean;
   markSynced(): void;
   /** Resolves once markSynced() has been called. */
   whenSynced(): Promise<void>;
@@ -86,6 +88,8 @@ export class ServiceIndex implements IndexSink, ServiceIndexReader {
   readonly #endpointRev: Multi<ServiceEntry> = new Map();
   readonly #podIPs = new Map<string, string[]>();
   readonly #podRev = new Map<string, number>();
+  /** Pod IP → the pod (its `name/namespace` key) last seen with it: the client's pod, for metadata. */
+  readonly #podByIP = new Map<string, string>();
   readonly #listeners = new Set<ChangeListener>();
   #synced = false;
   #syncWaiters: (() => void)[] = [];
@@ -125,7 +129,12 @@ export class ServiceIndex implements IndexSink, ServiceIndexReader {
     return () => void this.#listeners.delete(listener);
   }
 
-  apply(kind: ResourceKind, type: EventType, obj: KObject): void {
+  /**
+   * Applies one event. An object that fails checkObject is refused whole, before anything changes:
+   * the return is false and the index is as it was. Feeds check first so they can say why.
+   */
+  apply(kind: ResourceKind, type: EventType, obj: KObject): boolean {
+    if (!Object.hasOwn(KIND_OF, kind) || (type !== 'add' && type !== 'update' && type !== 'delete') || checkObject(kind, obj, type === 'delete') !== undefined) return false;
     switch (kind) {
       case 'services': this.#applyService(type, obj as KService); break;
       case 'endpointslices': this.#applySlice(type, obj as KEndpointSlice); break;
@@ -141,6 +150,7 @@ export class ServiceIndex implements IndexSink, ServiceIndexReader {
         // A listener's failure must not stop the feed; listeners log their own errors.
       }
     }
+    return true;
   }
 
   // ---- reads ----
@@ -161,6 +171,13 @@ export class ServiceIndex implements IndexSink, ServiceIndexReader {
   }
   podExists(namespace: string, ip: string): boolean {
     return this.#podRev.has(`${namespace}/${ip}`);
+  }
+  /** The pod with this IP (indexed with `pods verified`), as CoreDNS's podWithIP finds a client's pod. */
+  podWithIP(ip: string): { readonly namespace: string; readonly name: string } | undefined {
+    const key = this.#podByIP.get(ip);
+    if (key === undefined) return undefined;
+    const slash = key.lastIndexOf('/');
+    return { name: key.slice(0, slash), namespace: key.slice(slash + 1) };
   }
   getService(namespace: string, name: string): ServiceView | undefined {
     const e = this.entry(name, namespace);
@@ -220,13 +237,17 @@ export class ServiceIndex implements IndexSink, ServiceIndexReader {
       const n = (this.#podRev.get(k) ?? 1) - 1;
       if (n <= 0) this.#podRev.delete(k);
       else this.#podRev.set(k, n);
+      if (this.#podByIP.get(ip) === key) this.#podByIP.delete(ip);
     }
     this.#podIPs.delete(key);
     if (type === 'delete') return;
     const ips = (pod.status?.podIPs ?? []).map((p) => canonicalIP(p.ip)).filter((ip): ip is string => ip !== undefined);
     if (ips.length === 0) return;
     this.#podIPs.set(key, ips);
-    for (const ip of ips) this.#podRev.set(`${ns}/${ip}`, (this.#podRev.get(`${ns}/${ip}`) ?? 0) + 1);
+    for (const ip of ips) {
+      this.#podRev.set(`${ns}/${ip}`, (this.#podRev.get(`${ns}/${ip}`) ?? 0) + 1);
+      this.#podByIP.set(ip, key);
+    }
   }
 
   /** Replaces one Service's entry and its reverse-map share. */

@@ -2,15 +2,18 @@
 import { networkInterfaces } from 'node:os';
 import { isAbsolute, resolve } from 'node:path';
 import {
-  DURATION_PATTERN, durationArg, expectArgs, fallthroughArg, intArg, oneOf, parseDuration, unknownProperty, zonesArg,
+  DURATION_PATTERN, durationArg, expectArgs, fallthroughArg, intArg, oneOf, parseDuration, unknownProperty, zonesArg, zonesOption,
 } from '../../core/config/args.js';
 import { errorAt } from '../../core/config/errors.js';
 import type { Directive, ParseContext } from '../../core/config/types.js';
-import type { Handler, JsonSchema, SetupEnv } from '../../core/plugin.js';
+import type { Message } from '../../core/message.js';
+import type { CheckContext, Handler, JsonSchema, SetupEnv } from '../../core/plugin.js';
 import { normalizeZone } from '../../core/zones.js';
+import type { SharedHold } from '../pkg/shared.js';
 import { isReverseZone, type PodMode } from './answers.js';
 import type { Feed } from './feed.js';
 import { startFileFeed } from './feed-files.js';
+import { acquireSource, holdServing, markServing, type Source } from './feed-shared.js';
 import { KubernetesHandler } from './kubernetes.js';
 import { parseLabelSelector } from './labels.js';
 import { ServiceIndex } from './service-index.js';
@@ -124,6 +127,21 @@ export function parse(d: Directive, ctx: ParseContext): KubernetesOptions {
   return opts;
 }
 
+/** Zones canonical (YAML too), and at least one of them a forward zone, as CoreDNS requires. */
+export function check(o: KubernetesOptions, ctx: CheckContext): KubernetesOptions {
+  const zones = zonesOption(o.zones, ctx, ['zones'], NAME);
+  const fallthrough = zonesOption(o.fallthrough, ctx, ['fallthrough'], NAME);
+  if (!(zones ?? ctx.zones).some((z) => !isReverseZone(z))) {
+    errorAt(ctx.at(zones ? ['zones'] : []), NAME, 'at least one zone must be a non-reverse zone', 'ERR_BAD_VALUE');
+  }
+  return { ...o, ...(zones ? { zones } : {}), ...(fallthrough ? { fallthrough } : {}) };
+}
+
+/** Without fallthrough, every name in its zones is answered here. */
+export function answers(o: KubernetesOptions, ctx: ParseContext): readonly string[] {
+  return o.fallthrough === undefined ? (o.zones ?? ctx.zones) : [];
+}
+
 /** The addresses NS and ns.dns.ZONE answer with: the block's listen addresses, or the host's when it listens on all. */
 function localIPs(env: SetupEnv): () => readonly string[] {
   let cached: string[] | undefined;
@@ -136,19 +154,14 @@ function localIPs(env: SetupEnv): () => readonly string[] {
   };
 }
 
-export async function setup(options: KubernetesOptions, env: SetupEnv): Promise<Handler> {
-  const zones = (options.zones ?? env.zones).map(normalizeZone);
-  const primaryZone = zones.find((z) => !isReverseZone(z));
-  if (primaryZone === undefined) throw new Error('plugin/kubernetes: at least one zone must be a non-reverse zone');
-  const podMode = options.pods ?? 'disabled';
+/** The feed and index of the source the options name, shared with the generations that use the same one. */
+async function acquireFeed(options: KubernetesOptions, env: SetupEnv, podMode: PodMode): Promise<SharedHold<Source>> {
   // CoreDNS's buckets: exponential from 1 ms, doubling 20 times.
   const programming = env.metrics.histogram('coredns_kubernetes_dns_programming_duration_seconds',
     'Histogram of the time (in seconds) it took to program a dns instance.', ['service_kind'],
     Array.from({ length: 20 }, (_, i) => 0.001 * 2 ** i));
-  const index = new ServiceIndex({
-    endpointPodNames: options.endpoint_pod_names ?? false,
-    onProgrammed: (serviceKind, seconds) => programming.observe({ service_kind: serviceKind }, seconds),
-  });
+  const malformed = env.metrics.counter('coredns_kubernetes_malformed_objects_total',
+    'Counter of Kubernetes objects, watch events and lists skipped as malformed.', ['resource']);
   const rel = (f: string) => (isAbsolute(f) ? f : resolve(env.configDir, f));
   const feedOptions = {
     labels: options.labels,
@@ -157,28 +170,71 @@ export async function setup(options: KubernetesOptions, env: SetupEnv): Promise<
     pods: podMode === 'verified',
     podNames: options.endpoint_pod_names ?? false,
   };
-  const feed: Feed = options.manifests
-    ? startFileFeed(index, { ...feedOptions, paths: options.manifests.map(rel) }, env.logger)
-    // client-node is loaded only when a server talks to an API server.
-    : (await import('./feed-api.js')).startApiFeed(index, {
-      ...feedOptions,
-      ...(options.endpoint ? { endpoint: options.endpoint } : {}),
-      ...(options.tls ? { tls: options.tls.map(rel) as [string, string, string] } : {}),
-      ...(options.kubeconfig ? { kubeconfig: rel(options.kubeconfig[0]!), ...(options.kubeconfig[1] ? { context: options.kubeconfig[1] } : {}) } : {}),
-    }, env.logger);
+  const apiOptions = {
+    ...(options.endpoint ? { endpoint: options.endpoint } : {}),
+    ...(options.tls ? { tls: options.tls.map(rel) as [string, string, string] } : {}),
+    ...(options.kubeconfig ? { kubeconfig: rel(options.kubeconfig[0]!), ...(options.kubeconfig[1] ? { context: options.kubeconfig[1] } : {}) } : {}),
+  };
+  // Everything that decides what the feed and index hold: a reload with the same key keeps them (no relist).
+  const key = JSON.stringify(options.manifests ? { ...feedOptions, manifests: options.manifests.map(rel) } : { ...feedOptions, ...apiOptions });
+  // client-node is loaded only when a server talks to an API server.
+  const startApiFeed = options.manifests ? undefined : (await import('./feed-api.js')).startApiFeed;
+  return acquireSource(env.metrics, key, () => {
+    const index = new ServiceIndex({
+      endpointPodNames: options.endpoint_pod_names ?? false,
+      onProgrammed: (serviceKind, seconds) => programming.observe({ service_kind: serviceKind }, seconds),
+    });
+    const onMalformed = (resource: string) => malformed.inc({ resource });
+    const feed: Feed = startApiFeed
+      ? startApiFeed(index, { ...feedOptions, ...apiOptions, onMalformed }, env.logger)
+      : startFileFeed(index, { ...feedOptions, paths: options.manifests!.map(rel), onMalformed }, env.logger);
+    return { index, feed };
+  });
+}
 
-  const timeout = parseDuration(options.startup_timeout ?? '5s');
-  if (!(await feed.waitForSync(timeout))) env.logger.warn('starting server with unsynced Kubernetes API');
-
-  return new KubernetesHandler({
-    index, zones, primaryZone,
+export async function setup(options: KubernetesOptions, env: SetupEnv): Promise<Handler> {
+  const zones = (options.zones ?? env.zones).map(normalizeZone);
+  const primaryZone = zones.find((z) => !isReverseZone(z));
+  if (primaryZone === undefined) throw new Error('plugin/kubernetes: at least one zone must be a non-reverse zone');
+  const podMode = options.pods ?? 'disabled';
+  const mine = await acquireFeed(options, env, podMode);
+  const { index } = mine.value;
+  const zonesKey = zones.join(' ');
+  // A reload to another source: answer from the data being served until the new index syncs.
+  let previous = index.synced ? undefined : holdServing(env.metrics, zonesKey, mine.value);
+  let closed = false;
+  if (previous) {
+    env.logger.info('the new Kubernetes source is not synced yet; answering from the previous data until it is');
+  } else {
+    const timeout = parseDuration(options.startup_timeout ?? '5s');
+    if (!(await mine.value.feed.waitForSync(timeout))) env.logger.warn('starting server with unsynced Kubernetes API');
+  }
+  const cfg = {
+    index: previous?.value.index ?? index,
+    zones, primaryZone,
     ttl: options.ttl ?? 5,
     podMode,
     namespaces: options.namespaces ? new Set(options.namespaces) : undefined,
     ignoreEmptyService: options.ignore?.includes('empty_service') ?? false,
     fall: options.fallthrough?.map(normalizeZone),
     localIPs: localIPs(env),
-    resolve: (q) => env.resolve(q),
-    close: () => feed.stop(),
+    resolve: (q: Message) => env.resolve(q),
+    close: async () => {
+      closed = true;
+      await previous?.release();
+      await mine.release();
+    },
+  };
+  void index.whenSynced().then(() => {
+    if (closed) return;
+    // The handler reads cfg.index per query: from here on it answers from its own source.
+    cfg.index = index;
+    markServing(env.metrics, zonesKey, mine.value);
+    if (previous) {
+      env.logger.info('the new Kubernetes source is synced; answering from it');
+      void previous.release();
+      previous = undefined;
+    }
   });
+  return new KubernetesHandler(cfg);
 }

@@ -102,8 +102,12 @@ export function compileFormat(format: string): (req: Request, done: Done) => str
       literal = '';
       parts.push(fn);
     } else if (key.startsWith('/')) {
-      // Metadata labels: nodens has no metadata plugin, so they print the empty value.
-      literal += EMPTY;
+      // A metadata label (`{/kubernetes/client-namespace}`): read when the line is written, after
+      // the chain has run, so a value published by any plugin (or computed lazily) is there.
+      if (literal) parts.push(literal);
+      literal = '';
+      const label = key.slice(1);
+      parts.push((req) => req.metadata.get(label) ?? EMPTY);
     } else {
       literal += `{${key}}`; // unknown placeholders stay as written, as CoreDNS's replacer leaves them
     }
@@ -146,4 +150,27 @@ export function classify(req: Request, reply: Reply | undefined): ResponseClass 
   if (rcode === 0 && (answers > 0 || !soa)) return 'success';
   if (soa && (rcode === 0 || rcode === 3)) return 'denial';
   return 'error';
+}
+
+/**
+ * The query line as JSON fields (`--log-format json`): one per CoreDNS placeholder of the Common Log
+ * Format, typed (numbers as numbers, `do` a boolean, `duration` in seconds). docs/log-schema.json.
+ */
+export function queryFields(req: Request, done: Done): Record<string, string | number | boolean | null> {
+  return {
+    remote: bracketed(req.client.address),
+    port: req.client.port,
+    id: req.query.id,
+    type: req.qtype,
+    class: req.qclass,
+    name: fqdn(req.qname),
+    proto: req.client.transport,
+    size: req.size,
+    do: req.do,
+    bufsize: req.udpSize,
+    rcode: done.reply === undefined ? null : rcodeText(done.rcode),
+    rflags: done.reply === undefined ? null : replyFlags(req, done),
+    rsize: done.size,
+    duration: Math.max(0, Math.round(done.durationMs * 1e6)) / 1e9,
+  };
 }

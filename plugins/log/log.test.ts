@@ -76,6 +76,18 @@ describe('log: format', () => {
     });
   }
 
+  it('prints metadata labels published by any plugin, computing lazy ones when the line is written', () => {
+    const req = makeRequest('web.test', 'A', { clientAddress: '10.244.1.7' });
+    const render = compileFormat('{/kubernetes/client-namespace} {/kubernetes/client-pod-name} {/nobody/else} {name}');
+    let computed = 0;
+    req.metadata.set('kubernetes/client-namespace', () => (computed++, 'shop'));
+    expect(computed, 'nothing computed before the line is written').to.equal(0);
+    expect(render(req, done(makeReply(req.query)))).to.equal('shop - - web.test.');
+    req.metadata.set('kubernetes/client-pod-name', 'web-0');
+    expect(render(req, done(makeReply(req.query)))).to.equal('shop web-0 - web.test.');
+    expect(computed).to.equal(1);
+  });
+
   const classes: { name: string; reply: (q: Message) => Reply | undefined; want: string }[] = [
     { name: 'answers', reply: (q) => makeReply(q, { answer: [rr`example.org. 1 IN A 10.0.0.1`] }), want: 'success' },
     { name: 'NOERROR without SOA', reply: (q) => makeReply(q), want: 'success' },

@@ -3,7 +3,7 @@ import type { Logger } from '../../core/log.js';
 import type { Reply } from '../../core/message.js';
 import type { Done, Next, Request } from '../../core/plugin.js';
 import { isInZone } from '../../core/zones.js';
-import { classify, type ResponseClass } from './format.js';
+import { classify, queryFields, type ResponseClass } from './format.js';
 
 export interface LogRule {
   /** Names (normalised zones) whose queries are logged. */
@@ -25,7 +25,7 @@ export function serveLog(rule: LogRule, logger: Logger, req: Request, next: Next
   req.onDone((done) => {
     if (!rule.classes.has('all') && !rule.classes.has(classify(req, done.reply))) return;
     // CoreDNS prints query lines through log.Infof, so they carry its "[INFO] " prefix.
-    logger.raw(`[INFO] ${rule.render(req, done)}`);
+    logger.raw(`[INFO] ${rule.render(req, done)}`, () => queryFields(req, done));
   });
   return next();
 }

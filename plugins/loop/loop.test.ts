@@ -13,7 +13,7 @@ import { parse, setup } from './setup.js';
 describe('loop parse', () => {
   it('takes no arguments and no block', () => {
     expect(parse(directiveOf('loop'))).to.deep.equal({});
-    expect(() => parse(directiveOf('loop 5s'))).to.throw(ConfigError, /Corefile:2:6: plugin\/loop: loop: wrong argument count: want 0, got 1/);
+    expect(() => parse(directiveOf('loop 5s'))).to.throw(ConfigError, /Corefile:2:6: plugin\/loop: wrong argument count: want 0, got 1/);
     expect(() => parse(directiveOf('loop {\n max 3\n}'))).to.throw(ConfigError, /loop takes no block/);
   });
 });

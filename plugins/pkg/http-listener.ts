@@ -25,7 +25,11 @@ interface Listener {
 const listeners = new Map<string | symbol, Listener>();
 
 /** JSON Schema of an ADDRESS option (`:8080`, `127.0.0.1:8080`, `[::1]:8080`). */
-export const ADDRESS_SCHEMA = { type: 'string', pattern: '^(\\[[^\\]]*\\]|[^:\\[\\]]*):\\d{1,5}$' } as const;
+export const ADDRESS_SCHEMA = {
+  type: 'string', pattern: '^(\\[[^\\]]*\\]|[^:\\[\\]]*):\\d{1,5}$',
+  // What a pattern mismatch says after the value (config errors never show the regex).
+  description: 'is not an address (like :8080 or 127.0.0.1:8080)',
+} as const;
 
 /** The ADDRESS argument of health, ready or prometheus, checked at its token; `example` shows the default. */
 export function addressArg(tok: Token, plugin: string, example: string): string {

@@ -2,7 +2,7 @@
 import { DURATION_PATTERN, durationArg, expectArgs, parseDuration } from '../../core/config/args.js';
 import { errorAt } from '../../core/config/errors.js';
 import type { Directive } from '../../core/config/types.js';
-import type { Handler, JsonSchema, SetupEnv } from '../../core/plugin.js';
+import type { CheckContext, Handler, JsonSchema, SetupEnv } from '../../core/plugin.js';
 import { Reload } from './reload.js';
 
 export interface ReloadConfig {
@@ -54,10 +54,18 @@ export function period(intervalMs: number, jitterMs: number, random = Math.rando
   return Math.round(intervalMs + random() * j - j / 2);
 }
 
+/** The limits parse() applies, for YAML options too. */
+export function check(options: ReloadConfig, ctx: CheckContext): void {
+  const why = checkInterval(parseDuration(options.interval ?? '30s'));
+  if (why) errorAt(ctx.at(['interval']), 'reload', why, 'ERR_BAD_VALUE');
+  const jitterWhy = checkJitter(parseDuration(options.jitter ?? '15s'));
+  if (jitterWhy) errorAt(ctx.at(['jitter']), 'reload', jitterWhy, 'ERR_BAD_VALUE');
+}
+
 export function setup(options: ReloadConfig, env: SetupEnv): Handler {
   const intervalMs = parseDuration(options.interval ?? '30s');
   const jitterMs = parseDuration(options.jitter ?? '15s');
-  // YAML configs skip parse(): the same limits, as a setup error.
+  // check() refuses these at load; setup() is also called directly (embedders, tests), so it refuses them too.
   const why = checkInterval(intervalMs) ?? checkJitter(jitterMs);
   if (why) throw new Error(why);
   const files = env.configFiles.length > 0 ? env.configFiles : [env.configFile];
