@@ -55,18 +55,20 @@ export function parseLimit(text: string): Partial<ListenerLimits> {
 }
 
 /**
- * How a cluster worker's sockets share an address with the other workers'. 'reusePort': each worker
- * binds its own UDP socket and TCP server with SO_REUSEPORT and the kernel spreads datagrams and
- * connections over them (Node ≥ 22.12 and ≥ 23.1 have the option for dgram and net; Linux ≥ 3.9).
- * 'cluster': the cluster module's sharing, one socket owned by the primary (UDP datagrams go to whichever
- * worker reads first). 'none': not a worker. A runtime or platform without SO_REUSEPORT falls back to
- * 'cluster' when the bind fails.
+ * How a cluster worker's sockets share an address with the other workers'. 'cluster' (the default): the
+ * cluster module's sharing, one socket owned by the primary; UDP datagrams go to whichever worker reads
+ * first. 'reusePort' (NODENS_SOCKET_SHARING=reusePort; Node ≥ 22.12 or ≥ 23.1, Linux ≥ 3.9): each worker
+ * binds its own UDP socket and TCP server with SO_REUSEPORT and the kernel hashes each client to one of
+ * them. On the shared 2-core bench machine the cluster module's socket measured better (1.08–1.25× one
+ * process against 0.81–1.08×: a worker that is not scheduled leaves its own socket's queue waiting, where
+ * a shared socket is drained by whichever worker runs); reusePort is for machines with cores to spare.
+ * A runtime or platform without SO_REUSEPORT falls back to 'cluster' when the bind fails. 'none': not a worker.
  */
 export type SocketSharing = 'reusePort' | 'cluster' | 'none';
 
 export function defaultSocketSharing(): SocketSharing {
   if (!cluster.isWorker) return 'none';
-  if (process.env['NODENS_SOCKET_SHARING'] === 'cluster') return 'cluster';
+  if (process.env['NODENS_SOCKET_SHARING'] !== 'reusePort') return 'cluster';
   const [major = 0, minor = 0] = process.versions.node.split('.').map(Number);
   return major > 23 || (major === 23 && minor >= 1) || (major === 22 && minor >= 12) ? 'reusePort' : 'cluster';
 }

@@ -1,7 +1,7 @@
-// All cores: a primary process that forks worker processes, each a whole nodens server. On Node ≥ 22.12
-// each worker binds its own sockets with SO_REUSEPORT and the kernel spreads queries over them
-// (listeners.ts, SocketSharing); on older runtimes the cluster module shares one listening socket per
-// address among the workers (UDP datagrams go to whichever worker reads first).
+// All cores: a primary process that forks worker processes, each a whole nodens server. The cluster module
+// shares one listening socket per address among the workers (UDP datagrams go to whichever worker reads
+// first); with NODENS_SOCKET_SHARING=reusePort each worker binds its own sockets with SO_REUSEPORT and the
+// kernel spreads clients over them (listeners.ts, SocketSharing, says which measured better where).
 // The primary serves no DNS; it restarts workers that die, gathers their metrics for /metrics, and
 // passes SIGTERM on so every worker drains its queries before the process tree exits.
 import cluster, { type Worker } from 'node:cluster';
