@@ -12,6 +12,8 @@ import { extraSections } from './sections.js';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 const CLI = path.join(ROOT, 'dist/bin/nodens.js');
+/** The V8 flags the image runs nodens with (Dockerfile ENTRYPOINT): the bench measures what ships. */
+const NODE_FLAGS = ['--max-semi-space-size=16'];
 
 export interface BenchContext {
   readonly seconds: number;
@@ -57,7 +59,7 @@ function makeContext(seconds: number, dir: string, data: BenchData, nodes: reado
       fs.writeFileSync(file, corefile.replaceAll('PORT', String(port)));
       // One process logs "serving"; a primary with workers logs "N workers serving" once all are up.
       const ready = extraArgs.includes('--workers') ? /workers serving/ : /nodens-\S+ on node \S+ serving/;
-      return startProcess(name, node, [CLI, '-conf', file, ...extraArgs], ready, port, { cpu });
+      return startProcess(name, node, [...NODE_FLAGS, CLI, '-conf', file, ...extraArgs], ready, port, { cpu });
     },
     async startDnsmasq(name, extraArgs = [], cpu) {
       const port = await freePort();
