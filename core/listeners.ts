@@ -123,7 +123,7 @@ export class Listener implements ConnectionHost {
       } catch (err) {
         // No SO_REUSEPORT here (an old kernel, another platform): share through the cluster module.
         const code = (err as NodeJS.ErrnoException).code;
-        if (code !== 'ENOTSUP' && code !== 'EOPNOTSUPP' && code !== 'EINVAL' && code !== 'ERR_INVALID_ARG_VALUE') throw err;
+        if (code !== 'ENOTSUP' && code !== 'EOPNOTSUPP' && code !== 'EINVAL') throw err;
         this.sharing = 'cluster';
       }
     }

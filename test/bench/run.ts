@@ -12,7 +12,7 @@ import { extraSections } from './sections.js';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 const CLI = path.join(ROOT, 'dist/bin/nodens.js');
-/** The V8 flags the image runs nodens with (Dockerfile ENTRYPOINT): the bench measures what ships. */
+/** The V8 flags the image runs nodens with (Dockerfile NODE_OPTIONS): the bench measures what ships. */
 const NODE_FLAGS = ['--max-semi-space-size=16'];
 
 export interface BenchContext {
