@@ -1,6 +1,6 @@
 // Composes a server block's handlers into one function, in registry order (Hono's compose, for DNS).
 import { Rcode, type Reply } from './message.js';
-import { DnsError, type Handler, type Next, type Request } from './plugin.js';
+import { DnsError, isDnsError, type Handler, type Next, type Request } from './plugin.js';
 import { deriveRequest } from './request.js';
 
 export interface ChainLink {
@@ -21,7 +21,7 @@ export function errorPlugin(err: unknown): string | undefined {
 function tag(err: unknown, name: string): never {
   if (typeof err === 'object' && err !== null && (err as Tagged)[ERROR_PLUGIN] === undefined) {
     (err as Tagged)[ERROR_PLUGIN] = name;
-    if (err instanceof DnsError) err.plugin ??= name;
+    if (isDnsError(err)) err.plugin ??= name;
   }
   throw err;
 }

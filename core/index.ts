@@ -1,5 +1,5 @@
 // The public API of nodens: what plugin authors and embedders import from 'nodens'.
-export { definePlugin, DnsError, DropQuery } from './plugin.js';
+export { definePlugin, DnsError, DropQuery, isDnsError } from './plugin.js';
 export type {
   AnyPlugin, CheckContext, Done, ExtendedError, Handler, JsonSchema, Metadata, Next, Peer, PluginDefinition, PluginInstance, Request, RequestChanges, ServerControl, SetupEnv, Transport,
 } from './plugin.js';
@@ -12,7 +12,7 @@ export {
   Rcode, WireReply, classCode, className, decodeMessage, fqdn, isWireReply, makeErrorReply, makeQuery, makeReply, messageOf, rcodeName, recordType, trimDot, typeCode, typeName,
 } from './message.js';
 export type {
-  AAAARecord, ARecord, Edns, EdnsOption, WireLayout, HINFORecord, MXRecord, Message, NameRecord, OpaqueRecord, Question, Reply, ResourceRecord, SOAData, SOARecord, SRVRecord, TXTRecord,
+  AAAARecord, ARecord, Edns, EdnsOption, WireLayout, WireRecords, HINFORecord, MXRecord, Message, NameRecord, OpaqueRecord, Question, Reply, ResourceRecord, SOAData, SOARecord, SRVRecord, TXTRecord,
 } from './message.js';
 export { encodeMessage, scanMessage } from './wire.js';
 export { asConfigError, ConfigError, ConfigErrors, didYouMean, errorAt } from './config/errors.js';

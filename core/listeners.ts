@@ -27,6 +27,11 @@ export interface ListenerLimits {
   maxTcpUnsentBytes: number;
   /** A TCP connection over maxTcpUnsentBytes for this long is closed. */
   tcpDrainMs: number;
+  /**
+   * UDP queries from one client address answered asynchronously and not yet sent; beyond it, that
+   * client's new datagrams are dropped, so that its queued work cannot delay other clients (the server counts these).
+   */
+  maxUdpInFlightPerClient: number;
   /** The UDP socket's receive buffer (SO_RCVBUF), for bursts; 0 keeps the kernel's default. */
   udpRecvBufferBytes: number;
   /** The UDP socket's send buffer (SO_SNDBUF); 0 keeps the kernel's default. */
@@ -40,6 +45,7 @@ export const DEFAULT_LIMITS: Readonly<ListenerLimits> = {
   maxTcpPipeline: 128,
   maxTcpUnsentBytes: 65_536,
   tcpDrainMs: 5_000,
+  maxUdpInFlightPerClient: 128,
   udpRecvBufferBytes: 4 * 1024 * 1024,
   udpSendBufferBytes: 1024 * 1024,
 };

@@ -169,6 +169,18 @@ function withOptions(m: Message, options: readonly EdnsOption[] | undefined): Me
 /** A promise about a wire reply's bytes: they hold no OPT record, and the question ends at `questionEnd`. */
 export interface WireLayout {
   readonly questionEnd: number;
+  /**
+   * Where each record ends (answer, then authority, then additional) and how many the first two
+   * sections hold: lets the server cut the bytes at a record to fit a client's limit without decoding
+   * them (names only point backwards, so a prefix cut at a record is a valid message).
+   */
+  readonly records?: WireRecords;
+}
+
+export interface WireRecords {
+  readonly ends: readonly number[];
+  readonly answer: number;
+  readonly authority: number;
 }
 
 /** What a handler returns: a message, or a reply in wire form. */

@@ -39,7 +39,10 @@ export interface Request {
   readonly start: number;
   /** Aborted when the query's deadline passes or the server stops. */
   readonly signal: AbortSignal;
-  /** The EDNS options of the query (empty without EDNS or options): ECS, cookies, NSID requests. */
+  /**
+   * The EDNS options of the query (empty without EDNS or options): ECS, cookies, NSID requests. Their
+   * `data` may be a view of the query's bytes: copy it to keep it past the query.
+   */
   readonly ednsOptions: readonly EdnsOption[];
   /** The request as the client sent it: itself, unless this one was derived by `next(changes)`. */
   readonly original: Request;
@@ -133,6 +136,15 @@ export class DnsError extends Error {
     this.rcode = rcode;
     this.extendedError = options?.extendedError;
   }
+}
+
+/**
+ * Is `err` a DnsError, from this copy of nodens or another (an external plugin built against its own
+ * copy throws that copy's class, which `instanceof` does not recognise)?
+ */
+export function isDnsError(err: unknown): err is DnsError {
+  if (err instanceof DnsError) return true;
+  return err instanceof Error && err.name === 'DnsError' && typeof (err as { rcode?: unknown }).rcode === 'number';
 }
 
 /**

@@ -1,7 +1,7 @@
 // The finishing step of the query path: a handler's Reply becomes the bytes sent to this client.
 // ID, RD, CD and the question come from the query; EDNS is answered with our buffer size; a UDP
 // answer over the client's limit is truncated with TC=1.
-import { Rcode, WireReply, type Edns, type EdnsOption, type Message, type Reply } from './message.js';
+import { Rcode, WireReply, type Edns, type EdnsOption, type Message, type Reply, type WireRecords } from './message.js';
 import { encodeMessage, scanMessage, type WireScan } from './wire.js';
 
 export interface ReplyTarget {
@@ -65,12 +65,41 @@ function finishWire(reply: WireReply, t: ReplyTarget): Finished {
     wire.writeUInt16BE(wire.readUInt16BE(10) - 1, 10);
   }
   const edns = ourEdns(q, t.ednsSize, reply.options);
-  if (edns) {
-    wire = Buffer.concat([wire, optRecord(edns)]);
+  const opt = edns ? optRecord(edns) : undefined;
+  const room = t.maxSize - (opt?.length ?? 0);
+  if (wire.length > room) {
+    // Bytes that say where their records end are cut at one, as the encoder would have; others decoded.
+    const records = reply.layout?.records;
+    if (!records) return finishDecoded(reply, t);
+    wire = cutAtRecord(wire, records, scan.questionEnd, room);
+  }
+  if (opt) {
+    wire = Buffer.concat([wire, opt]);
     wire.writeUInt16BE(wire.readUInt16BE(10) + 1, 10);
   }
-  if (wire.length > t.maxSize) return finishDecoded(reply, t);
   return { wire, rcode: wire[3]! & 0x0f, truncated: (wire[2]! & 0x02) !== 0 };
+}
+
+/**
+ * The longest prefix of `wire` (no OPT) that ends at a record and fits in `room` bytes, with counts
+ * and TC patched in place as encodeMessage sets them: TC only when an answer or authority record is cut.
+ */
+export function cutAtRecord(wire: Buffer, records: WireRecords, questionEnd: number, room: number): Buffer {
+  const { ends } = records;
+  let lo = 0;
+  let hi = ends.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (ends[mid]! <= room) lo = mid + 1;
+    else hi = mid;
+  }
+  const an = Math.min(lo, records.answer);
+  const ns = Math.min(lo - an, records.authority);
+  wire.writeUInt16BE(an, 6);
+  wire.writeUInt16BE(ns, 8);
+  wire.writeUInt16BE(lo - an - ns, 10);
+  if (lo < records.answer + records.authority) wire[2]! |= 0x02;
+  return wire.subarray(0, lo === 0 ? questionEnd : ends[lo - 1]!);
 }
 
 /** A wire reply decoded and encoded again (its options are in its message()). */

@@ -7,7 +7,7 @@ import { createLogger, RateLimitedLog, type Logger } from './log.js';
 import { decodeMessage, fqdn, makeErrorReply, Rcode, WireError, type Message, type Reply } from './message.js';
 import { withExtendedError } from './edns.js';
 import { createMetrics, type Metrics } from './metrics.js';
-import { DnsError, DropQuery, type Handler, type Peer, type PluginInstance, type ServerControl, type SetupEnv, type Transport } from './plugin.js';
+import { DropQuery, isDnsError, type Handler, type Peer, type PluginInstance, type ServerControl, type SetupEnv, type Transport } from './plugin.js';
 import type { Registry } from './registry.js';
 import { QueryRequest, type SignalOwner } from './request.js';
 import { finishMessage, finishReply, headerOnlyReply, type Finished } from './respond.js';
@@ -23,8 +23,13 @@ export interface ServerOptions {
   /** Addresses for blocks without a `bind`; default: all ('::', or '0.0.0.0' without IPv6). */
   readonly defaultBind?: readonly string[];
   readonly metrics?: Metrics;
-  /** Our EDNS buffer size (advertised, and the largest UDP answer we send); default 1232. */
+  /** Our EDNS buffer size (advertised in replies); default 1232. */
   readonly ednsSize?: number;
+  /**
+   * The largest UDP answer we send, whatever the client offers: CoreDNS fills up to the client's EDNS size,
+   * so do we, up to this bound; default 4096.
+   */
+  readonly maxUdpSize?: number;
   /** A query's deadline (its AbortSignal fires then); default 5 s. */
   readonly deadlineMs?: number;
   readonly limits?: Partial<ListenerLimits>;
@@ -70,9 +75,14 @@ export class DnsServer implements SignalOwner {
   readonly #errorLog = new RateLimitedLog(5000);
   readonly #warned = new Set<string>();
   readonly #ednsSize: number;
+  readonly #maxUdpSize: number;
   #gen!: Generation;
   #closing = false;
   #panics;
+  /** UDP queries in flight per client address (only those with one), and the bound on them. */
+  readonly #udpInFlight = new Map<string, number>();
+  readonly #maxUdpInFlight: number;
+  readonly #udpShedTotal;
   /** Reloads run one at a time, in the order asked; a waiting one cuts short the readiness wait of the running one. */
   #reloads: Promise<void> = Promise.resolve();
   #reloadsWaiting = 0;
@@ -83,7 +93,10 @@ export class DnsServer implements SignalOwner {
     this.metrics = opts.metrics ?? createMetrics();
     this.deadlineMs = opts.deadlineMs ?? 5000;
     this.#ednsSize = opts.ednsSize ?? 1232;
+    this.#maxUdpSize = Math.max(512, opts.maxUdpSize ?? 4096);
     this.#panics = this.metrics.counter('coredns_panics_total', 'A metrics that counts the number of panics.');
+    this.#maxUdpInFlight = opts.limits?.maxUdpInFlightPerClient ?? DEFAULT_LIMITS.maxUdpInFlightPerClient;
+    this.#udpShedTotal = this.metrics.counter('nodens_udp_client_shed_total', 'UDP queries dropped because their client had maxUdpInFlightPerClient queries in flight.');
   }
 
   /** Sets up every plugin, binds every listener, then runs the plugins' startup hooks. */
@@ -119,6 +132,11 @@ export class DnsServer implements SignalOwner {
 
   #handle(listenerKey: string, wire: Buffer, client: ClientInfo, local: Peer): Buffer | undefined | Promise<Buffer | undefined> {
     const start = performance.now();
+    // A client with its share of queries in flight waits for them before it is heard again (UDP; a
+    // TCP connection has its own pipeline bound). The map holds only clients with a query in flight.
+    if (client.transport === 'udp' && this.#udpInFlight.size > 0 && (this.#udpInFlight.get(client.address) ?? 0) >= this.#maxUdpInFlight) {
+      return this.#shed(client);
+    }
     switch (checkHeader(wire)) {
       case HeaderCheck.Drop: return undefined;
       case HeaderCheck.FormErr: return headerOnlyReply(wire, Rcode.FORMERR);
@@ -144,7 +162,7 @@ export class DnsServer implements SignalOwner {
     }, this);
     const target = {
       query, queryWire: wire, questionEnd: parsed?.questionEnd,
-      maxSize: client.transport === 'udp' ? Math.min(req.udpSize, Math.max(512, this.#ednsSize)) : 65535,
+      maxSize: client.transport === 'udp' ? Math.min(req.udpSize, this.#maxUdpSize) : 65535,
       ednsSize: this.#ednsSize,
     };
     if (query.edns && query.edns.version > 0) return this.#send(req, makeErrorReply(query, Rcode.BADVERS), target);
@@ -164,12 +182,25 @@ export class DnsServer implements SignalOwner {
     }
     if (!(result instanceof Promise)) return this.#send(req, result, target);
     gen.inflight++;
+    const udp = client.transport === 'udp';
+    if (udp) this.#udpInFlight.set(client.address, (this.#udpInFlight.get(client.address) ?? 0) + 1);
     return result.then(
       (reply) => this.#send(req, reply, target),
       (err: unknown) => (err instanceof DropQuery ? this.#drop(req, err) : this.#send(req, this.#errorReply(req, err), target, err as Error)),
     ).finally(() => {
+      if (udp) {
+        const n = this.#udpInFlight.get(client.address)! - 1;
+        if (n === 0) this.#udpInFlight.delete(client.address);
+        else this.#udpInFlight.set(client.address, n);
+      }
       if (--gen.inflight === 0) gen.drained?.();
     });
+  }
+
+  #shed(client: ClientInfo): undefined {
+    this.#udpShedTotal.inc();
+    this.#warnOnce('udp-per-client', `a client (${client.address}) has maxUdpInFlightPerClient (${this.#maxUdpInFlight}) UDP queries in flight: its further queries are dropped until some are answered (nodens_udp_client_shed_total counts them)`);
+    return undefined;
   }
 
   #send(req: QueryRequest, reply: Reply, target: Parameters<typeof finishReply>[1], error?: Error): Buffer {
@@ -215,7 +246,7 @@ export class DnsServer implements SignalOwner {
   #errorReply(req: QueryRequest, err: unknown): Reply {
     // env.resolve() must return a reply: a drop there is a failed lookup, not a server error.
     if (err instanceof DropQuery) return makeErrorReply(req.query, Rcode.SERVFAIL);
-    if (!(err instanceof DnsError)) {
+    if (!isDnsError(err)) {
       this.#panics.inc();
       this.#logError(req, err);
       return makeErrorReply(req.query, Rcode.SERVFAIL);

@@ -118,6 +118,8 @@ export interface EncodeOptions {
   maxSize?: number;
   /** Collect the offsets of every record's TTL field (for the cache's wire patching). */
   ttlOffsets?: number[];
+  /** Collect the offset just past every record written (for a WireLayout's `records`). */
+  recordEnds?: number[];
 }
 
 function flagsOf(m: Message, tc: boolean, q: Message | undefined): number {
@@ -157,6 +159,7 @@ export function encodeMessage(m: Message, opts: EncodeOptions = {}): Buffer {
         break outer;
       }
       opts.ttlOffsets?.push(ttlAt);
+      opts.recordEnds?.push(w.pos);
       counts[s]!++;
     }
   }
@@ -396,6 +399,10 @@ export interface WireScan {
   readonly answerTypes: number[];
   /** Offset just past the question section. */
   readonly questionEnd: number;
+  /** Offset just past every record but the OPT, in order (a WireLayout's `records`). */
+  readonly recordEnds: number[];
+  /** The section (1 answer, 2 authority, 3 additional) the OPT was found in. */
+  readonly optSection?: number;
   /** Offset of the OPT record, if any. */
   readonly optAt?: number;
 }
@@ -425,6 +432,8 @@ export function scanMessage(buf: Uint8Array): WireScan {
   let minTtl = Infinity;
   let soa: { ttl: number; minimum: number } | undefined;
   let optAt: number | undefined;
+  let optSection: number | undefined;
+  const recordEnds: number[] = [];
   for (let s = 1; s < 4; s++) {
     for (let i = 0; i < counts[s]!; i++) {
       const start = pos;
@@ -437,7 +446,9 @@ export function scanMessage(buf: Uint8Array): WireScan {
       if (rdata + rdlen > buf.length) throw new RangeError('rdata runs past the message');
       if (type === 41) {
         optAt = start;
+        optSection = s;
       } else {
+        recordEnds.push(rdata + rdlen);
         ttlOffsets.push(pos + 4);
         if (ttl < minTtl) minTtl = ttl;
         if (s === 1) answerTypes.push(type);
@@ -451,7 +462,7 @@ export function scanMessage(buf: Uint8Array): WireScan {
   }
   return {
     rcode: buf[3]! & 0xf, flags: view.readUInt16BE(2), counts, ttlOffsets,
-    minTtl: minTtl === Infinity ? 0 : minTtl, answerTypes, questionEnd,
-    ...(soa ? { soa } : {}), ...(optAt !== undefined ? { optAt } : {}),
+    minTtl: minTtl === Infinity ? 0 : minTtl, answerTypes, questionEnd, recordEnds,
+    ...(soa ? { soa } : {}), ...(optAt !== undefined ? { optAt, optSection } : {}),
   };
 }

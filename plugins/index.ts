@@ -3,6 +3,7 @@ import type { AnyPlugin } from '../core/plugin.js';
 import { EXECUTION_ORDER } from '../core/registry.js';
 import acl from './acl/index.js';
 import any from './any/index.js';
+import autopath from './autopath/index.js';
 import bufsize from './bufsize/index.js';
 import cache from './cache/index.js';
 import chaos from './chaos/index.js';
@@ -10,6 +11,7 @@ import etcd from './etcd/index.js';
 import errors from './errors/index.js';
 import forward from './forward/index.js';
 import hosts from './hosts/index.js';
+import k8s_external from './k8s_external/index.js';
 import kubernetes from './kubernetes/index.js';
 import loadbalance from './loadbalance/index.js';
 import local from './local/index.js';
@@ -20,6 +22,7 @@ import metadata from './metadata/index.js';
 import minimal from './minimal/index.js';
 import nsid from './nsid/index.js';
 import prometheus from './prometheus/index.js';
+import ratelimit from './ratelimit/index.js';
 import ready from './ready/index.js';
 import reload from './reload/index.js';
 import rewrite from './rewrite/index.js';
@@ -29,6 +32,7 @@ const plugins: AnyPlugin[] = [
   // one line per built-in plugin, e.g.: hosts,
   acl,
   any,
+  autopath,
   bufsize,
   cache,
   chaos,
@@ -36,6 +40,7 @@ const plugins: AnyPlugin[] = [
   etcd,
   errors,
   hosts,
+  k8s_external,
   kubernetes,
   loadbalance,
   local,
@@ -46,6 +51,7 @@ const plugins: AnyPlugin[] = [
   minimal,
   nsid,
   prometheus,
+  ratelimit,
   ready,
   reload,
   rewrite,

@@ -82,7 +82,22 @@ const metadata = definePlugin<Record<string, never>>({
   before: 'log',
 });
 
-const plugins = [suffix, options, nsid, metadata];
+/** A DnsError as another copy of nodens defines it: the same shape, another class. */
+class ForeignDnsError extends Error {
+  override name = 'DnsError';
+  readonly rcode = Rcode.REFUSED;
+  readonly extendedError = { infoCode: EdeCode.Prohibited, extraText: 'not from here' };
+}
+
+/** `foreign_test`: throws a DnsError from another copy of nodens. */
+const foreign = definePlugin<Record<string, never>>({
+  name: 'foreign_test',
+  schema: { type: 'object' },
+  parse: () => ({}),
+  setup: () => ({ serve: () => { throw new ForeignDnsError('refused by a plugin with its own nodens'); } }),
+});
+
+const plugins = [suffix, options, nsid, metadata, foreign];
 
 /** dig's OPT pseudosection lines (`; EDE: 3 (Stale Answer)`, `; NSID: ...`). */
 function optLines(out: string): string[] {
@@ -165,6 +180,17 @@ describe('contract: EDNS options, both ways (dig)', () => {
   it('dig +nsid shows our NSID; without +nsid there is none', async () => {
     expect(optLines(await s.dig(['+nsid', 'x.opts.test', 'TXT']))).to.deep.equal(['NSID: 6e 6f 64 65 2d 37 ("node-7")']);
     expect(optLines(await s.dig(['x.opts.test', 'TXT']))).to.deep.equal([]);
+  });
+
+  it('a DnsError from another copy of nodens keeps its rcode and Extended DNS Error', async () => {
+    const other = await startServer('. {\n  foreign_test\n}\n', { plugins });
+    try {
+      const out = await other.dig(['+nocookie', 'x.test', 'A']);
+      expect(out).to.include('status: REFUSED');
+      expect(optLines(out)).to.deep.equal(['EDE: 18 (Prohibited): (not from here)']);
+    } finally {
+      await other.close();
+    }
   });
 
   it('a client without EDNS gets no OPT, options or not', async () => {

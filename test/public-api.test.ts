@@ -10,8 +10,8 @@ const ROOT = path.resolve(import.meta.dirname, '..');
 
 /** The public-API-only plugin folders. */
 const PUBLIC_API_ONLY = [
-  'plugins/acl', 'plugins/any', 'plugins/bufsize', 'plugins/chaos', 'plugins/local', 'plugins/metadata',
-  'plugins/minimal', 'plugins/nsid', 'plugins/rewrite', 'plugins/template',
+  'plugins/acl', 'plugins/any', 'plugins/autopath', 'plugins/bufsize', 'plugins/chaos', 'plugins/k8s_external', 'plugins/local',
+  'plugins/metadata', 'plugins/minimal', 'plugins/nsid', 'plugins/ratelimit', 'plugins/rewrite', 'plugins/template',
 ];
 
 const IMPORT_RE = /(?:^|\n)\s*(?:import|export)\s[^'"]*?from\s*['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)/g;

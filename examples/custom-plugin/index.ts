@@ -1,5 +1,5 @@
-// An external nodens plugin: CoreDNS's whoami. Load it with `nodens --plugin ./examples/custom-plugin/index.js`
-// (compiled), or from code: createServer({ plugins: [whoami], ... }).
+// An external nodens plugin, CoreDNS's whoami, as its own package. Load it with `nodens --plugin nodens-plugin-whoami`
+// (installed in the current folder) or `--plugin ./dist/index.js`, or from code: createServer({ plugins: [whoami], ... }).
 import { definePlugin } from 'nodens';
 import { parse, schema, setup } from './setup.js';
 

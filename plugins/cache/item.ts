@@ -110,8 +110,11 @@ export function questionMatches(buf: Uint8Array, qname: string, qtype: number, q
 export function withoutOpt(w: Wire): { wire: Buffer; ttlOffsets: number[]; layout: WireLayout } | undefined {
   const { wire, scan } = w;
   const optAt = scan.optAt;
-  const layout = { questionEnd: scan.questionEnd };
-  if (optAt === undefined) return { wire: Buffer.from(wire), ttlOffsets: scan.ttlOffsets.slice(), layout };
+  // Where each record ends, so that a hit too big for a client is cut at a record rather than decoded.
+  const records = (ends: number[]): WireLayout => (optAt === undefined || scan.optSection === 3
+    ? { questionEnd: scan.questionEnd, records: { ends, answer: scan.counts[1], authority: scan.counts[2] } }
+    : { questionEnd: scan.questionEnd });
+  if (optAt === undefined) return { wire: Buffer.from(wire), ttlOffsets: scan.ttlOffsets.slice(), layout: records(scan.recordEnds) };
   if (wire[optAt] !== 0 || optAt + 11 > wire.length) return undefined;
   if (wire[optAt + 5] !== 0) return undefined;
   const end = optAt + 11 + ((wire[optAt + 9]! << 8) | wire[optAt + 10]!);
@@ -120,5 +123,5 @@ export function withoutOpt(w: Wire): { wire: Buffer; ttlOffsets: number[]; layou
   out.set(wire.subarray(0, optAt), 0);
   out.set(wire.subarray(end), optAt);
   out.writeUInt16BE(out.readUInt16BE(10) - 1, 10);
-  return { wire: out, ttlOffsets: scan.ttlOffsets.map((o) => (o > optAt ? o - cut : o)), layout };
+  return { wire: out, ttlOffsets: scan.ttlOffsets.map((o) => (o > optAt ? o - cut : o)), layout: records(scan.recordEnds.map((e) => (e > optAt ? e - cut : e))) };
 }

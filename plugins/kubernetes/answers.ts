@@ -67,7 +67,8 @@ export function find(cfg: AnswerConfig, name: string, zone: string, wantItems: b
   const entry = cfg.index.entry(r.service, r.namespace);
   if (!entry) return NX;
   if (cfg.ignoreEmptyService && entry.kind === 'ClusterIP' && entry.ready === 0) return NX;
-  if (entry.kind === 'ExternalName') return r.endpoint !== '' ? NX : { t: 'external', entry };
+  // CoreDNS's findServices: an ExternalName service has no endpoints and no `_port._proto` names.
+  if (entry.kind === 'ExternalName') return r.endpoint !== '' || r.port !== '' || r.protocol !== '' ? NX : { t: 'external', entry };
   if (!wantItems && r.port === '' && r.protocol === '') {
     if (r.endpoint === '') {
       if (entry.kind === 'Headless' && entry.v4.length + entry.v6.length === 0) return NX;

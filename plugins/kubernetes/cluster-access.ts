@@ -62,5 +62,15 @@ export async function kubeconfigAccess(file: string, context?: string): Promise<
   const kc = new KubeConfig();
   kc.loadFromFile(file);
   if (context) kc.setCurrentContext(context);
+  // client-node refuses an http:// server unless skipTLSVerify is set; client-go talks plain http to it (a
+  // local proxy, `kubectl proxy`). There is no TLS to verify over http, so setting it changes nothing else.
+  const current = kc.getCurrentCluster();
+  if (current?.server.startsWith('http:') && !current.skipTLSVerify) {
+    kc.loadFromOptions({
+      clusters: kc.clusters.map((c) => (c.name === current.name ? { ...c, skipTLSVerify: true } : c)),
+      users: kc.users, contexts: kc.contexts, currentContext: kc.currentContext,
+    });
+  }
   return kc as unknown as ClusterAccess;
 }
+

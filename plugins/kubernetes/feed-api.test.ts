@@ -216,7 +216,9 @@ describe('kubernetes API feed (client-node against the stand-in API server)', fu
   it('watches pods only for pods verified, and passes the label selectors', async () => {
     const api = await FakeApiServer.start();
     seed(api);
-    api.add('pods', pod('prod', 'p1', '10.244.9.9'));
+    // `labels` selects pods too (CoreDNS's pod informer gets dns.selector).
+    const labelled = pod('prod', 'p1', '10.244.9.9');
+    api.add('pods', { ...labelled, metadata: { ...labelled.metadata, labels: { app: 'web' } } });
     const r = await rig({ pods: true, labels: 'app=web', namespaceLabels: 'team in (a, b)' }, api);
     await r.feed.waitForSync(5000);
     expect(api.requests.some((q) => q.kind === 'pods')).to.equal(true);

@@ -59,6 +59,9 @@ const PATHS: Record<ResourceKind, string> = {
   pods: '/api/v1/pods',
 };
 
+/** CoreDNS's podListFunc/podWatchFunc: pods that are done or lost are not listed (the server filters). */
+const POD_PHASES = 'status.phase!=Succeeded,status.phase!=Failed,status.phase!=Unknown';
+
 /** The connection the options describe; in-cluster when they name none. A kubeconfig file loads asynchronously. */
 export function clusterAccess(o: ApiFeedOptions): ClusterAccess | Promise<ClusterAccess> {
   if (o.access) return o.access;
@@ -76,6 +79,7 @@ async function listAll(access: ClusterAccess, kind: ResourceKind, selector: stri
     const q = new URLSearchParams({ limit: String(pageSize) });
     if (cont) q.set('continue', cont);
     if (selector) q.set('labelSelector', selector);
+    if (kind === 'pods') q.set('fieldSelector', POD_PHASES);
     const page = checkListPage(await getJson(access, `${PATHS[kind]}?${q}`));
     if (typeof page === 'string') {
       malformed.report(kind, `list of ${kind}`, page);
@@ -204,7 +208,7 @@ export function startApiFeed(index: IndexSink, options: ApiFeedOptions, logger: 
   if (options.endpoints ?? true) kinds.push('endpointslices');
   if (options.pods) kinds.push('pods');
   const selectors: Partial<Record<ResourceKind, string | undefined>> = {
-    services: options.labels, endpointslices: options.labels, namespaces: options.namespaceLabels,
+    services: options.labels, endpointslices: options.labels, namespaces: options.namespaceLabels, pods: options.labels,
   };
   const states = kinds.map((kind): ResourceState => ({ kind, lastActivity: Date.now(), attempt: 0, distrusted: 0, synced: false, watchdogFired: false }));
 
@@ -235,7 +239,7 @@ export function startApiFeed(index: IndexSink, options: ApiFeedOptions, logger: 
       // Called right after the informer applied a list (or to resume a watch): its data is in the index.
       onSynced(s);
       s.lastActivity = Date.now();
-      const query = { ...params, allowWatchBookmarks: true, timeoutSeconds: timeoutSeconds + Math.floor(Math.random() * timeoutSeconds) };
+      const query = { ...params, ...(s.kind === 'pods' ? { fieldSelector: POD_PHASES } : {}), allowWatchBookmarks: true, timeoutSeconds: timeoutSeconds + Math.floor(Math.random() * timeoutSeconds) };
       const onLine = watchLineHandler(s.kind, trim, malformed, (type, object, raw) => {
         s.lastActivity = Date.now();
         recovered(s);

@@ -124,7 +124,7 @@ export function startFileFeed(index: IndexSink, options: FileFeedOptions, logger
         skip(m, kind, obj);
         continue;
       }
-      const selector = kind === 'namespaces' ? nsLabels : kind === 'pods' ? undefined : labels;
+      const selector = kind === 'namespaces' ? nsLabels : labels;
       const rawLabels = ((raw.metadata ?? {}) as { labels?: Record<string, string> }).labels;
       if (selector && !selector.matches(rawLabels)) continue;
       if (kind !== 'namespaces') obj.metadata.namespace ??= 'default';

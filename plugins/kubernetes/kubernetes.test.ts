@@ -2,35 +2,11 @@ import { expect } from 'chai';
 import { extendedErrors } from '../../core/edns.js';
 import { makeReply, messageOf, Rcode, type Message, type Reply } from '../../core/message.js';
 import { makeRequest, rrText, stubNext } from '../../core/testing.js';
-import { coreDnsTestObjects, http80, pod, service, slice } from '../../test/fixtures/k8s-objects.js';
-import { KubernetesHandler, type KubernetesHandlerConfig } from './kubernetes.js';
+import { http80, pod, service, slice } from '../../test/fixtures/k8s-objects.js';
+import { ask, handler, loadedIndex } from '../../test/fixtures/k8s-handler.js';
 import { ServiceIndex } from './service-index.js';
 
 const SOA = 'cluster.local. 5 IN SOA ns.dns.cluster.local. hostmaster.cluster.local. SERIAL 7200 1800 86400 5';
-
-function loadedIndex(opts: { endpointPodNames?: boolean } = {}): ServiceIndex {
-  const index = new ServiceIndex(opts);
-  const o = coreDnsTestObjects();
-  for (const n of o.namespaces) index.apply('namespaces', 'add', n);
-  for (const s of o.services) index.apply('services', 'add', s);
-  for (const s of o.slices) index.apply('endpointslices', 'add', s);
-  index.markSynced();
-  return index;
-}
-
-function handler(index: ServiceIndex, over: Partial<KubernetesHandlerConfig> = {}): KubernetesHandler {
-  return new KubernetesHandler({
-    index, zones: ['cluster.local', 'in-addr.arpa', 'ip6.arpa'], primaryZone: 'cluster.local', ttl: 5, podMode: 'disabled',
-    namespaces: undefined, ignoreEmptyService: false, fall: undefined, localIPs: () => ['10.0.0.53'],
-    resolve: () => Promise.reject(new Error('no upstream')),
-    ...over,
-  });
-}
-
-async function ask(h: KubernetesHandler, name: string, type: string): Promise<Message> {
-  const req = makeRequest(name, type);
-  return messageOf(await h.serve(req, stubNext(req)));
-}
 
 const texts = (rrs: Message['answer']) => rrs.map(rrText).map((t) => t.replace(/ SOA (\S+ \S+) \d+ /, ' SOA $1 SERIAL ')).sort();
 

@@ -6,6 +6,8 @@ import { canonicalIP } from '../../core/ip.js';
 import { Rcode, makeQuery, makeReply, messageOf, type Message, type Reply, type ResourceRecord } from '../../core/message.js';
 import type { Handler, Next, Request } from '../../core/plugin.js';
 import { fallsThrough, isInZone, matchZone, stripZone, type Fallthrough } from '../../core/zones.js';
+import { AnswerCache } from './answer-cache.js';
+import { externalAddresses, externalServices, type ExternalService } from './external.js';
 import { parseName, type RecordRequest } from './names.js';
 import {
   addressRecords, find, nsRecords, ptrTargets, soaRecord, srvRecords, type AnswerConfig, type Found,
@@ -16,6 +18,8 @@ export interface KubernetesHandlerConfig extends AnswerConfig {
   readonly fall: Fallthrough;
   /** Runs a query through the server from the top: out-of-zone ExternalName targets. */
   resolve(query: Message): Promise<Reply>;
+  /** The search domains of this server's resolv.conf, appended to a pod's search path by autoPath (CoreDNS's autoPathSearch). */
+  readonly autoPathSearch?: readonly string[];
   close?(): Promise<void>;
 }
 
@@ -34,16 +38,24 @@ const MAX_CHAIN = 8;
 const chainDepth = new AsyncLocalStorage<number>();
 
 export class KubernetesHandler implements Handler {
-  constructor(private readonly cfg: KubernetesHandlerConfig) {}
+  /** Big answers as bytes, until the index changes. */
+  readonly #big: AnswerCache;
+
+  constructor(private readonly cfg: KubernetesHandlerConfig) {
+    this.#big = new AnswerCache((l) => cfg.index.onChange(l));
+  }
 
   serve(req: Request, next: Next): Reply | Promise<Reply> {
     const zone = matchZone(req.qname, this.cfg.zones);
     if (zone === undefined) return next();
     if (req.qtype === 'AXFR' || req.qtype === 'IXFR') return makeReply(req.query, { rcode: Rcode.REFUSED });
     // CoreDNS keeps the case of the query in owner names.
+    const big = this.#big.get(req);
+    if (big !== undefined) return big;
     const owner = req.query.question[0]?.name ?? req.qname;
     const res = this.#lookup(req.qname, owner, req.qtype, zone, []);
-    return res instanceof Promise ? res.then((r) => this.#reply(req, next, zone, r)) : this.#reply(req, next, zone, res);
+    // Only an answer made from the index alone may be kept: one through resolve() is not the index's.
+    return res instanceof Promise ? res.then((r) => this.#reply(req, next, zone, r, false)) : this.#reply(req, next, zone, res, true);
   }
 
   ready(): boolean {
@@ -79,11 +91,42 @@ export class KubernetesHandler implements Handler {
     md.set('kubernetes/service', () => name()?.service ?? '');
   }
 
+  /**
+   * CoreDNS's AutoPath (the autopath plugin's AutoPather): the search path of the client's pod —
+   * NAMESPACE.svc.ZONE, svc.ZONE, ZONE, this server's resolv.conf search domains, then '' (the bare name).
+   * Undefined when the query is outside our zones, pods are not verified (no pod index), or the client is
+   * no pod we know: hostNetwork pods are not indexed by address (they share the node's), so never autopathed.
+   */
+  autoPath(req: Request): readonly string[] | undefined {
+    const zone = matchZone(req.qname, this.cfg.zones);
+    if (zone === undefined || this.cfg.podMode !== 'verified') return undefined;
+    const pod = this.cfg.index.podWithIP(clientIP(req.client.address));
+    if (pod === undefined) return undefined;
+    const dot = zone === '' ? '' : `.${zone}`;
+    return [`${pod.namespace}.svc${dot}`, `svc${dot}`, zone, ...(this.cfg.autoPathSearch ?? []), ''];
+  }
+
+  /** For k8s_external (its ExternalSource): external answers for a name below an external zone. */
+  external(base: string, headless: boolean): { services: ExternalService[]; rcode: number } {
+    return externalServices(this.cfg, base, headless);
+  }
+
+  /** For k8s_external: the addresses its NS records point at. */
+  externalAddresses(): string[] {
+    return externalAddresses(this.cfg);
+  }
+
+  /** For k8s_external's SOA: changes whenever the cluster data does. */
+  externalSerial(): number {
+    return this.cfg.index.serial;
+  }
+
   async close(): Promise<void> {
+    this.#big.close();
     await this.cfg.close?.();
   }
 
-  #reply(req: Request, next: Next, zone: string, res: Result): Reply | Promise<Reply> {
+  #reply(req: Request, next: Next, zone: string, res: Result, keep: boolean): Reply | Promise<Reply> {
     if (res.answer === undefined) {
       if (fallsThrough(this.cfg.fall, req.qname)) return next();
       if (!this.cfg.index.synced) {
@@ -94,7 +137,8 @@ export class KubernetesHandler implements Handler {
       return makeReply(req.query, { rcode: Rcode.NXDOMAIN, aa: true, authority: [soaRecord(this.cfg, zone)] });
     }
     if (res.answer.length === 0) return makeReply(req.query, { aa: true, authority: [soaRecord(this.cfg, zone)] });
-    return makeReply(req.query, { aa: true, tc: res.tc ?? false, answer: res.answer, additional: res.additional ?? [] });
+    const reply = makeReply(req.query, { aa: true, tc: res.tc ?? false, answer: res.answer, additional: res.additional ?? [] });
+    return keep && !reply.tc ? this.#big.offer(req, reply) : reply;
   }
 
   #lookup(name: string, owner: string, qtype: string, zone: string, chain: readonly ResourceRecord[]): Result | Promise<Result> {
@@ -122,16 +166,15 @@ export class KubernetesHandler implements Handler {
       case 'PTR': {
         const targets = ptrTargets(cfg, name);
         if (targets === undefined) {
-          const found = find(cfg, name, zone, false);
-          if (found.t === 'nx') return NXDOMAIN;
-          // CoreDNS answers a PTR query for an ExternalName service with its external name.
-          return found.t === 'external' ? { answer: [{ name: owner, ttl: cfg.ttl, type: 'PTR', data: found.entry.externalName }] } : NODATA;
+          // A forward name (an ExternalName service's too): CoreDNS's Reverse keeps only Records' error.
+          return this.#exists(name, zone);
         }
         if (targets.length === 0) return NXDOMAIN;
         return { answer: targets.map((t) => ({ name: owner, ttl: cfg.ttl, type: 'PTR', data: t })) };
       }
       case 'SOA':
-        return { answer: [soaRecord(cfg, zone)] };
+        // CoreDNS's handler answers SOA at the apex only; below it, NODATA for any name (SOA in authority).
+        return name === zone ? { answer: [soaRecord(cfg, zone)] } : NODATA;
       case 'NS':
         if (name === zone) return nsRecords(cfg, owner, zone);
         return this.#exists(name, zone);

@@ -50,9 +50,11 @@ export function endpointLabel(ip: string, hostname: string | undefined, podName:
   return dashedIP(ip);
 }
 
-/** 10.0.0.1 → 10-0-0-1; 5678:abcd::1 → 5678-abcd--1. */
+/** 10.0.0.1 → 10-0-0-1; 5678:abcd::1 → 5678-abcd--1; fd00:45:1:: → fd00-45-1--0 (CoreDNS's endpointHostname: a label cannot end in '-'). */
 export function dashedIP(ip: string): string {
-  return ip.includes('.') ? ip.replaceAll('.', '-') : ip.replaceAll(':', '-');
+  if (ip.includes('.')) return ip.replaceAll('.', '-');
+  const dashed = ip.replaceAll(':', '-');
+  return dashed.endsWith('-') ? `${dashed}0` : dashed;
 }
 
 /** The address in a pod name (`1-2-3-4`, `fd00--1`), canonical, or undefined when it is not one. */

@@ -24,6 +24,11 @@ export interface KService {
     clusterIPs?: string[];
     externalName?: string;
     ports?: ServicePort[];
+    /**
+     * Trimmed form (for k8s_external): spec.externalIPs, then each load-balancer ingress's IP or else its
+     * hostname, as CoreDNS's object.Service.ExternalIPs has them. Absent when there are none.
+     */
+    externalIPs?: string[];
   };
 }
 
@@ -62,8 +67,13 @@ export interface KPod {
   apiVersion?: string;
   kind?: string;
   metadata: ObjectMeta;
+  /** Trimmed form: set only when true (autopath never rewrites for a pod on the host's network). */
+  hostNetwork?: boolean;
   status?: { podIP?: string; podIPs?: { ip: string }[] };
 }
+
+/** Phases CoreDNS's pod watch leaves out (its field selector): such a pod keeps no addresses here. */
+const GONE_PHASES = new Set(['Succeeded', 'Failed', 'Unknown']);
 
 export type KObject = KService | KEndpointSlice | KNamespace | KPod;
 export type ResourceKind = 'services' | 'endpointslices' | 'namespaces' | 'pods';
@@ -120,6 +130,13 @@ export function trimService(raw: unknown): KService {
   if (str(spec.externalName)) out.spec.externalName = str(spec.externalName);
   const ports = trimPorts(spec.ports);
   if (ports) out.spec.ports = ports;
+  const external = Array.isArray(spec.externalIPs) ? spec.externalIPs.filter((x): x is string => typeof x === 'string' && x !== '') : [];
+  const ingress = obj(obj(o.status).loadBalancer).ingress;
+  for (const lb of Array.isArray(ingress) ? ingress.map(obj) : []) {
+    const addr = str(lb.ip) || str(lb.hostname);
+    if (addr) external.push(addr);
+  }
+  if (external.length > 0) out.spec.externalIPs = external;
   return out;
 }
 
@@ -157,6 +174,9 @@ export function trimPod(raw: unknown): KPod {
   const o = obj(raw);
   const status = obj(o.status);
   const out: KPod = { metadata: trimMeta(o.metadata) };
+  if (obj(o.spec).hostNetwork === true) out.hostNetwork = true;
+  // CoreDNS's ToPod: a terminating pod (deletionTimestamp set) is ignored, as are pods that are done.
+  if (obj(o.metadata).deletionTimestamp || GONE_PHASES.has(str(status.phase) ?? '')) return out;
   const ips: { ip: string }[] = [];
   if (Array.isArray(status.podIPs)) for (const p of status.podIPs) if (str(obj(p).ip)) ips.push({ ip: str(obj(p).ip)! });
   if (ips.length === 0 && str(status.podIP)) ips.push({ ip: str(status.podIP)! });

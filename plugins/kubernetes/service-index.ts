@@ -246,7 +246,8 @@ export class ServiceIndex implements IndexSink, ServiceIndexReader {
     this.#podIPs.set(key, ips);
     for (const ip of ips) {
       this.#podRev.set(`${ns}/${ip}`, (this.#podRev.get(`${ns}/${ip}`) ?? 0) + 1);
-      this.#podByIP.set(ip, key);
+      // A hostNetwork pod's address is its node's, shared by every such pod there: it names no one client.
+      if (!pod.hostNetwork) this.#podByIP.set(ip, key);
     }
   }
 

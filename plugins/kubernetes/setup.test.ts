@@ -37,6 +37,11 @@ describe('kubernetes: setup', () => {
     },
     { corefile: 'kubernetes {\n kubeconfig ~/.kube/config dev\n namespace_labels istio-injection=enabled\n pods verified\n}', want: { kubeconfig: ['~/.kube/config', 'dev'], namespace_labels: 'istio-injection=enabled', pods: 'verified' } },
     { corefile: 'kubernetes {\n manifests cluster.yaml more/\n apiserver_qps 50\n}', want: { manifests: ['cluster.yaml', 'more/'], apiserver_qps: 50 } },
+    // setup_test.go TestKubernetesParseAPIRateLimiting: a float32 QPS.
+    { corefile: 'kubernetes {\n apiserver_qps 50.0\n apiserver_burst 100\n apiserver_max_inflight 25\n}', want: { apiserver_qps: 50, apiserver_burst: 100, apiserver_max_inflight: 25 } },
+    { corefile: 'kubernetes {\n apiserver_qps 2.5\n}', want: { apiserver_qps: 2.5 } },
+    // setup_test.go TestKubernetesParseIgnoreEmptyService: only the first argument is read.
+    { corefile: 'kubernetes {\n ignore empty_service ixnay on the endpointsay\n}', want: { ignore: ['empty_service'] } },
   ];
   for (const c of ok) {
     it(`parses: ${c.corefile.replace(/\n\s*/g, '; ')}`, () => {
@@ -49,6 +54,11 @@ describe('kubernetes: setup', () => {
     { corefile: 'kubernetes {\n  ttl 3601\n}', line: 3, col: 7, code: 'ERR_BAD_VALUE', message: /out of range/ },
     { corefile: 'kubernetes {\n  pods secure\n}', line: 3, col: 8, code: 'ERR_BAD_VALUE', message: /did you mean 'insecure'/ },
     { corefile: 'kubernetes {\n  ignore empty\n}', line: 3, col: 10, code: 'ERR_BAD_VALUE', message: /empty_service/ },
+    // setup_test.go TestKubernetesParseIgnoreEmptyService: "unable to parse ignore value".
+    { corefile: 'kubernetes {\n  ignore ixnay on the endpointsay\n}', line: 3, col: 10, code: 'ERR_BAD_VALUE', message: /empty_service/ },
+    // setup_test.go TestKubernetesParseAPIRateLimiting: "apiserver_qps must be >= 0".
+    { corefile: 'kubernetes {\n  apiserver_qps -10\n}', line: 3, col: 17, code: 'ERR_BAD_VALUE', message: /apiserver_qps must be >= 0/ },
+    { corefile: 'kubernetes {\n  apiserver_qps fast\n}', line: 3, col: 17, code: 'ERR_BAD_VALUE', message: /not a number/ },
     { corefile: 'kubernetes {\n  tls a b\n}', line: 3, col: 3, code: 'ERR_ARG_COUNT', message: /want 3, got 2/ },
     { corefile: 'kubernetes {\n  labels a in (b\n}', line: 3, col: 10, code: 'ERR_BAD_VALUE', message: /labels/ },
     { corefile: 'kubernetes {\n  startup_timeout soon\n}', line: 3, col: 19, code: 'ERR_BAD_VALUE', message: /not a duration/ },

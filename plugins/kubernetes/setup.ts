@@ -1,11 +1,12 @@
 // kubernetes: Corefile parsing, the options schema, and setup (the index, its feed, the wait for sync).
+import { readFileSync } from 'node:fs';
 import { networkInterfaces } from 'node:os';
 import { isAbsolute, resolve } from 'node:path';
 import {
   DURATION_PATTERN, durationArg, expectArgs, fallthroughArg, intArg, oneOf, parseDuration, unknownProperty, zonesArg, zonesOption,
 } from '../../core/config/args.js';
 import { errorAt } from '../../core/config/errors.js';
-import type { Directive, ParseContext } from '../../core/config/types.js';
+import type { Directive, ParseContext, Token } from '../../core/config/types.js';
 import type { Message } from '../../core/message.js';
 import type { CheckContext, Handler, JsonSchema, SetupEnv } from '../../core/plugin.js';
 import { normalizeZone } from '../../core/zones.js';
@@ -67,7 +68,7 @@ export const schema: JsonSchema = {
     fallthrough: { type: 'array', items: { type: 'string' } },
     ignore: { type: 'array', items: { enum: ['empty_service'] } },
     startup_timeout: { type: 'string', pattern: DURATION_PATTERN },
-    apiserver_qps: { type: 'integer', minimum: 0 },
+    apiserver_qps: { type: 'number', minimum: 0 },
     apiserver_burst: { type: 'integer', minimum: 0 },
     apiserver_max_inflight: { type: 'integer', minimum: 0 },
     manifests: { type: 'array', items: str, minItems: 1 },
@@ -78,6 +79,14 @@ const PROPERTIES = [
   'endpoint', 'tls', 'kubeconfig', 'namespaces', 'labels', 'namespace_labels', 'pods', 'endpoint_pod_names', 'ttl',
   'noendpoints', 'fallthrough', 'ignore', 'startup_timeout', 'apiserver_qps', 'apiserver_burst', 'apiserver_max_inflight', 'manifests',
 ];
+
+/** CoreDNS parses apiserver_qps as a float32 (`50.0`) and wants it >= 0. */
+function floatArg(tok: Token): number {
+  const v = Number(tok.text);
+  if (tok.text.trim() === '' || !Number.isFinite(v)) errorAt(tok, NAME, `apiserver_qps: '${tok.text}' is not a number`, 'ERR_BAD_VALUE');
+  if (v < 0) errorAt(tok, NAME, 'apiserver_qps must be >= 0', 'ERR_BAD_VALUE');
+  return v;
+}
 
 function selectorArg(p: Directive): string {
   const text = expectArgs(p, NAME, 1, Infinity).map((t) => t.text).join(' ');
@@ -107,9 +116,11 @@ export function parse(d: Directive, ctx: ParseContext): KubernetesOptions {
       case 'ttl': opts.ttl = intArg(expectArgs(p, NAME, 1)[0]!, NAME, 0, 3600); break;
       case 'noendpoints': expectArgs(p, NAME, 0); opts.noendpoints = true; break;
       case 'fallthrough': opts.fallthrough = fallthroughArg(args, ctx, NAME); break;
-      case 'ignore': opts.ignore = [oneOf(expectArgs(p, NAME, 1)[0]!, NAME, ['empty_service'] as const)]; break;
+      // CoreDNS reads only the first argument (its setup tests accept `ignore empty_service more words`).
+      case 'ignore': opts.ignore = [oneOf(expectArgs(p, NAME, 1, Infinity)[0]!, NAME, ['empty_service'] as const)]; break;
       case 'startup_timeout': opts.startup_timeout = durationArg(expectArgs(p, NAME, 1)[0]!, NAME); break;
-      case 'apiserver_qps': case 'apiserver_burst': case 'apiserver_max_inflight':
+      case 'apiserver_qps': opts.apiserver_qps = floatArg(expectArgs(p, NAME, 1)[0]!); break;
+      case 'apiserver_burst': case 'apiserver_max_inflight':
         opts[p.name.text as 'apiserver_qps'] = intArg(expectArgs(p, NAME, 1)[0]!, NAME, 0);
         break;
       case 'manifests': opts.manifests = expectArgs(p, NAME, 1, Infinity).map((t) => t.text); break;
@@ -140,6 +151,22 @@ export function check(o: KubernetesOptions, ctx: CheckContext): KubernetesOption
 /** Without fallthrough, every name in its zones is answered here. */
 export function answers(o: KubernetesOptions, ctx: ParseContext): readonly string[] {
   return o.fallthrough === undefined ? (o.zones ?? ctx.zones) : [];
+}
+
+/** The search domains of /etc/resolv.conf (the last `search` or `domain` line wins, as in resolv.conf(5)); none if unreadable. */
+export function resolvConfSearch(file = '/etc/resolv.conf'): string[] {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch {
+    return [];
+  }
+  let out: string[] = [];
+  for (const line of text.split('\n')) {
+    const [key, ...rest] = line.trim().split(/\s+/);
+    if (key === 'search' || key === 'domain') out = rest.filter((d) => d !== '' && !d.startsWith('#') && !d.startsWith(';')).map(normalizeZone);
+  }
+  return out;
 }
 
 /** The addresses NS and ns.dns.ZONE answer with: the block's listen addresses, or the host's when it listens on all. */
@@ -219,6 +246,7 @@ export async function setup(options: KubernetesOptions, env: SetupEnv): Promise<
     fall: options.fallthrough?.map(normalizeZone),
     localIPs: localIPs(env),
     resolve: (q: Message) => env.resolve(q),
+    autoPathSearch: resolvConfSearch(),
     close: async () => {
       closed = true;
       await previous?.release();

@@ -1,7 +1,8 @@
 // The loadbalance handler: reorders A, AAAA and MX records of the reply from the rest of the chain.
 import { isWireReply, messageOf, type Message, type Reply } from '../../core/message.js';
 import type { Next, Request } from '../../core/plugin.js';
-import { roundRobin, shuffleable, type Random } from './shuffle.js';
+import { mathRandom, roundRobin, shuffleable, type Random } from './shuffle.js';
+import { shuffleWire } from './wire-shuffle.js';
 
 function worthShuffling(m: Message): boolean {
   for (const section of [m.answer, m.authority, m.additional]) {
@@ -17,6 +18,11 @@ export function balance(reply: Reply, qtype: string, random?: Random): Reply {
   if (isWireReply(reply)) {
     const w = reply.wire;
     if ((w[3]! & 0x0f) !== 0 || ((w[6]! << 8) | w[7]!) + ((w[8]! << 8) | w[9]!) + ((w[10]! << 8) | w[11]!) < 2) return reply;
+    // Many addresses in wire form (a headless Service): moved as bytes, not decoded and encoded again.
+    if (reply.layout?.records && qtype !== 'AXFR' && qtype !== 'IXFR') {
+      const moved = shuffleWire(reply, random ?? mathRandom);
+      if (moved) return moved;
+    }
   }
   if (qtype === 'AXFR' || qtype === 'IXFR') return reply;
   const m = messageOf(reply);

@@ -14,7 +14,8 @@ const { makeQuery } = await load('core/message.js');
 const now = () => performance.timeOrigin + performance.now();
 const index = new ServiceIndex();
 const t0 = performance.now();
-const feed = startApiFeed(index, { endpoint: url }, createLogger({ quiet: true }));
+// K8S_BENCH_PODS=1: the pod watch of `pods verified` (autopath's client index) is on.
+const feed = startApiFeed(index, { endpoint: url, pods: process.env.K8S_BENCH_PODS === '1' }, createLogger({ quiet: true }));
 if (!(await feed.waitForSync(600_000))) throw new Error('no sync');
 const syncMs = performance.now() - t0;
 for (let i = 0; i < 3; i++) {
@@ -36,4 +37,4 @@ index.onChange((c) => {
   if (a?.type === 'A') process.send({ ip: a.data, t: now() });
 });
 if (process.env.K8S_BENCH_DEBUG) console.error((await import('node:v8')).getHeapSpaceStatistics().map((s) => `${s.space_name} ${Math.round(s.space_size / 2 ** 20)}/${Math.round(s.space_used_size / 2 ** 20)}`).join(', '), JSON.stringify(Object.fromEntries(Object.entries(mem).map(([k, v]) => [k, Math.round(v / 2 ** 20)]))), index.size);
-process.send({ syncMs, rss: mem.rss, heap: mem.heapUsed });
+process.send({ syncMs, rss: mem.rss, heap: mem.heapUsed, pods: index.size.pods });

@@ -202,4 +202,14 @@ const rewrite: Section = {
   },
 };
 
-export const extraSections: readonly Section[] = [pinned, cache, forward, kubernetes, prometheus, workers, etcd, runtimes, rewrite];
+// In process: the largest UDP reply/query ratio with the defaults, and what ratelimit leaves of it (issue 14).
+const amplification: Section = {
+  name: 'amplification',
+  ownBaseline: true,
+  async run() {
+    const { runAmplificationBench } = await import('./amplification.js');
+    await runAmplificationBench();
+  },
+};
+
+export const extraSections: readonly Section[] = [pinned, cache, forward, kubernetes, prometheus, workers, etcd, runtimes, rewrite, amplification];
