@@ -244,6 +244,63 @@ describe('Listener limits', function () {
   });
 });
 
+describe('Listener socket sharing', () => {
+  it('is none outside a cluster worker', () => {
+    expect(new Listener('127.0.0.1', () => undefined).sharing).to.equal('none');
+  });
+
+  // What a worker does with 'reusePort': its own sockets on a port another holds too; without it the bind fails.
+  const rows: { sharing: 'reusePort' | 'none'; secondBinds: boolean }[] = [
+    { sharing: 'reusePort', secondBinds: true },
+    { sharing: 'none', secondBinds: false },
+  ];
+  for (const row of rows) {
+    it(`${row.sharing}: a second listener on the same port ${row.secondBinds ? 'binds, and both answer' : 'fails with EADDRINUSE'}`, async () => {
+      const served = [0, 0];
+      const make = (i: number) => {
+        const l = new Listener('127.0.0.1', (wire) => {
+          served[i]!++;
+          return Buffer.from(wire);
+        });
+        l.sharing = row.sharing;
+        return l;
+      };
+      const first = make(0);
+      const second = make(1);
+      const free = new Listener('127.0.0.1', () => undefined);
+      await free.listen(0);
+      const port = free.port;
+      await free.close();
+      await first.listen(port);
+      try {
+        if (!row.secondBinds) {
+          const err = await second.listen(port).then(() => undefined, (e: NodeJS.ErrnoException) => e);
+          expect(err?.code).to.equal('EADDRINUSE');
+          return;
+        }
+        await second.listen(port);
+        expect(second.port).to.equal(port);
+        // The kernel picks a socket per client address and port: many clients reach both.
+        const dgram = await import('node:dgram');
+        for (let c = 0; c < 32; c++) {
+          const s = dgram.createSocket('udp4');
+          await new Promise<void>((resolve) => {
+            s.once('message', () => resolve());
+            s.send(Buffer.alloc(12), port, '127.0.0.1');
+          });
+          s.close();
+        }
+        expect(served[0]! + served[1]!).to.equal(32);
+        expect(served[0]).to.be.greaterThan(0);
+        expect(served[1]).to.be.greaterThan(0);
+      } finally {
+        await first.close();
+        await second.close();
+      }
+    });
+  }
+});
+
 describe('Listener address', () => {
   it('must be an IP literal (the UDP socket resolves nothing)', () => {
     expect(() => new Listener('localhost', () => undefined)).to.throw("listen address 'localhost' is not an IP address");

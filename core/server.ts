@@ -168,7 +168,7 @@ export class DnsServer implements SignalOwner {
     }
     const q = query.question[0]!;
     const req = new QueryRequest({
-      query, qname: q.name.toLowerCase(), qtype: q.type, qclass: q.class, client, local, size: wire.length, start,
+      query, qname: parsed ? parsed.lower : q.name.toLowerCase(), qtype: q.type, qclass: q.class, client, local, size: wire.length, start,
     }, this);
     const target = {
       query, queryWire: wire, questionEnd: parsed?.questionEnd,

@@ -88,7 +88,32 @@ describe('wire: reading queries', () => {
       type: 'query', id: 77, flags: dnsPacket.RECURSION_DESIRED, questions: [{ name: 'Db.Default.svc.cluster.local', type: 'SRV' }],
       additionals: [{ type: 'OPT', name: '.', udpPayloadSize: 4096, flags: dnsPacket.DNSSEC_OK } as dnsPacket.Answer],
     });
-    expect(parseQuery(wire)).to.deep.include({ id: 77, qname: 'Db.Default.svc.cluster.local', qtype: 33, qclass: 1, edns: { udpSize: 4096, version: 0, do: true } });
+    expect(parseQuery(wire)).to.deep.include({ id: 77, qname: 'Db.Default.svc.cluster.local', lower: 'db.default.svc.cluster.local', qtype: 33, qclass: 1, edns: { udpSize: 4096, version: 0, do: true } });
+  });
+
+  // The name is built in a scratch buffer shared by every call: each result must own its strings.
+  const names = [
+    { name: 'a plain lower-case name', qname: 'svc.ns.svc.cluster.local', lower: 'svc.ns.svc.cluster.local' },
+    { name: 'mixed case (0x20)', qname: 'sVc.NS.svc.Cluster.local', lower: 'svc.ns.svc.cluster.local' },
+    { name: 'one label', qname: 'LOCALHOST', lower: 'localhost' },
+    { name: 'the root', qname: '', lower: '' },
+    { name: 'digits, dash, underscore and other printable bytes kept', qname: '_Http._tcp.A-1~!', lower: '_http._tcp.a-1~!' },
+    { name: '253 characters, the longest name', qname: Array.from({ length: 4 }, () => 'A'.repeat(62)).join('.') + '.b', lower: Array.from({ length: 4 }, () => 'a'.repeat(62)).join('.') + '.b' },
+  ];
+  for (const row of names) {
+    it(`parseQuery names: ${row.name}`, () => {
+      const wire = dnsPacket.encode({ type: 'query', id: 1, questions: [{ name: row.qname || '.', type: 'A' }] });
+      const first = parseQuery(wire);
+      parseQuery(dnsPacket.encode({ type: 'query', id: 2, questions: [{ name: 'zzzzzzzzzzzzzzzzzzzzzzzzzzzzzz.zz', type: 'A' }] }));
+      expect(first).to.deep.include({ qname: row.qname, lower: row.lower });
+    });
+  }
+
+  it('leaves a name longer than 253 characters to the full decoder', () => {
+    const wire = dnsPacket.encode({ type: 'query', id: 1, questions: [{ name: 'x.y', type: 'A' }] });
+    const labels = Buffer.concat([...Array.from({ length: 4 }, () => Buffer.concat([Buffer.from([62]), Buffer.alloc(62, 0x61)])), Buffer.from([2, 0x62, 0x62, 0])]);
+    const long = Buffer.concat([wire.subarray(0, 12), labels, wire.subarray(wire.length - 4)]);
+    expect(parseQuery(long)).to.equal(undefined);
   });
 
   it('leaves anything unusual to the full decoder', () => {

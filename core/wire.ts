@@ -257,6 +257,8 @@ export interface ParsedQuery {
   readonly opcode: number;
   /** As sent (case kept), without the trailing dot. */
   readonly qname: string;
+  /** Lower-cased: the same string as qname when it has no upper-case letter (the usual query). */
+  readonly lower: string;
   readonly qtype: number;
   readonly qclass: number;
   /** Offset just past the question. */
@@ -275,6 +277,9 @@ export function checkHeader(wire: Uint8Array): HeaderCheck {
   return HeaderCheck.Ok;
 }
 
+/** parseQuery's name bytes: 253 at most (longer names take the full decoder). */
+const NAME_SCRATCH = Buffer.allocUnsafe(256);
+
 /**
  * Parses the header, the one question and an OPT record. Returns undefined when the message has
  * anything else (answers, several additionals) or is malformed, so the caller falls back to a full decode.
@@ -287,21 +292,34 @@ export function parseQuery(wire: Buffer): ParsedQuery | undefined {
   const ns = (buf[8]! << 8) | buf[9]!;
   const ar = (buf[10]! << 8) | buf[11]!;
   if (an !== 0 || ns !== 0 || ar > 1) return undefined;
+  // One pass over the labels into a scratch buffer, dots in place of the length bytes, then one latin1
+  // decode: a flat string (what Map lookups hash) instead of a concatenation of per-label strings.
   let pos = 12;
-  let qname = '';
+  let n = 0;
+  let upper = false;
   for (;;) {
     if (pos >= len) return undefined;
     const l = buf[pos]!;
     if (l === 0) { pos++; break; }
-    if (l > 63 || pos + 1 + l > len) return undefined;
+    if (l > 63 || pos + 1 + l > len || n + (n === 0 ? 0 : 1) + l > 253) return undefined;
+    if (n !== 0) NAME_SCRATCH[n++] = 46;
     for (let i = pos + 1; i <= pos + l; i++) {
       const c = buf[i]!;
       // Only plain printable bytes on the fast path; anything needing escapes is decoded fully.
       if (c <= 32 || c >= 127 || c === 46 || c === 92) return undefined;
+      if (c >= 65 && c <= 90) upper = true;
+      NAME_SCRATCH[n++] = c;
     }
-    qname += (qname === '' ? '' : '.') + buf.toString('latin1', pos + 1, pos + 1 + l);
     pos += 1 + l;
-    if (qname.length > 253) return undefined;
+  }
+  const qname = NAME_SCRATCH.toString('latin1', 0, n);
+  let lower = qname;
+  if (upper) {
+    for (let i = 0; i < n; i++) {
+      const c = NAME_SCRATCH[i]!;
+      if (c >= 65 && c <= 90) NAME_SCRATCH[i] = c | 0x20;
+    }
+    lower = NAME_SCRATCH.toString('latin1', 0, n);
   }
   if (pos + 4 > len) return undefined;
   const qtype = (buf[pos]! << 8) | buf[pos + 1]!;
@@ -332,6 +350,7 @@ export function parseQuery(wire: Buffer): ParsedQuery | undefined {
     flags: (buf[2]! << 8) | buf[3]!,
     opcode: (buf[2]! >> 3) & 0xf,
     qname,
+    lower,
     qtype,
     qclass,
     questionEnd,

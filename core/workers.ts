@@ -1,6 +1,7 @@
-// All cores: a primary process that forks worker processes, each a whole nodens server. Node 20's dgram
-// has no reusePort, so the cluster module shares one listening socket per address among the workers
-// (UDP datagrams go to whichever worker reads first; TCP connections are handed out round-robin).
+// All cores: a primary process that forks worker processes, each a whole nodens server. The cluster module
+// shares one listening socket per address among the workers (UDP datagrams go to whichever worker reads
+// first); with NODENS_SOCKET_SHARING=reusePort each worker binds its own sockets with SO_REUSEPORT and the
+// kernel spreads clients over them (listeners.ts, SocketSharing, says which measured better where).
 // The primary serves no DNS; it restarts workers that die, gathers their metrics for /metrics, and
 // passes SIGTERM on so every worker drains its queries before the process tree exits.
 import cluster, { type Worker } from 'node:cluster';

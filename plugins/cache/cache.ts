@@ -79,10 +79,10 @@ export class Cache implements Handler {
   }
 
   /** The denial cache first (CoreDNS's order); expired entries only within the serve_stale window. */
-  #lookup(key: string, now: number): Item | undefined {
-    const d = this.denial.get(key);
+  #lookup(key: CacheKey, now: number): Item | undefined {
+    const d = this.denial.get(key.name, key.variant);
     if (d !== undefined && this.#servable(remaining(d, now))) return d;
-    const s = this.success.get(key);
+    const s = this.success.get(key.name, key.variant);
     if (s !== undefined && this.#servable(remaining(s, now))) return s;
     return undefined;
   }
@@ -100,7 +100,7 @@ export class Cache implements Handler {
     return item.hits >= this.#config.prefetch && remaining(item, now) <= threshold;
   }
 
-  #serveStale(req: Request, next: Next, key: string, item: Item, m: BoundMetrics): Reply | Promise<Reply> {
+  #serveStale(req: Request, next: Next, key: CacheKey, item: Item, m: BoundMetrics): Reply | Promise<Reply> {
     if (this.#config.verifyStale) return this.#verifyStale(req, next, key, item, m);
     m.servedStale++;
     this.#refresh(req, next, key, item, m);
@@ -108,7 +108,7 @@ export class Cache implements Handler {
   }
 
   /** `verify`: ask upstream first; serve the stale entry only when that fails (RFC 8767 4). */
-  async #verifyStale(req: Request, next: Next, key: string, item: Item, m: BoundMetrics): Promise<Reply> {
+  async #verifyStale(req: Request, next: Next, key: CacheKey, item: Item, m: BoundMetrics): Promise<Reply> {
     try {
       const reply = await next();
       const rcode = isWireReply(reply) ? reply.rcode : reply.rcode;
@@ -121,9 +121,10 @@ export class Cache implements Handler {
   }
 
   /** A prefetch or stale refresh in the background; one per key at a time. */
-  #refresh(req: Request, next: Next, key: string, item: Item, m: BoundMetrics): void {
-    if (this.#inflight.has(key)) return;
-    this.#inflight.add(key);
+  #refresh(req: Request, next: Next, key: CacheKey, item: Item, m: BoundMetrics): void {
+    const flight = `${key.variant} ${key.name}`;
+    if (this.#inflight.has(flight)) return;
+    this.#inflight.add(flight);
     m.prefetch++;
     const run = async (): Promise<void> => {
       try {
@@ -136,19 +137,19 @@ export class Cache implements Handler {
       } catch (err) {
         this.#logger.debug(`refreshing ${req.qname} ${req.qtype} failed: ${(err as Error).message}`);
       } finally {
-        this.#inflight.delete(key);
+        this.#inflight.delete(flight);
       }
     };
     void run();
   }
 
   /** Stores the reply if it may be cached and answers with TTLs capped to the stored duration. */
-  #answerMiss(req: Request, key: string, reply: Reply, m: BoundMetrics): Reply {
+  #answerMiss(req: Request, key: CacheKey, reply: Reply, m: BoundMetrics): Reply {
     const item = this.#store(req, key, reply, m);
     return item ? materialize(item, item.origTtl, false) : reply;
   }
 
-  #store(req: Request, key: string, reply: Reply, m: BoundMetrics): Item | undefined {
+  #store(req: Request, key: CacheKey, reply: Reply, m: BoundMetrics): Item | undefined {
     if (req.qtype === 'AXFR' || req.qtype === 'IXFR') return undefined;
     const w = wireOf(reply);
     if (w === undefined) return undefined;
@@ -171,23 +172,29 @@ export class Cache implements Handler {
     if (bytes === undefined) return undefined;
     const item: Item = { wire: bytes.wire, ttlOffsets: bytes.ttlOffsets, layout: bytes.layout, stored: now, origTtl: duration, kind, hits: 0, last: now };
     // One key lives in one store: an old entry in the other could shadow this one while stale.
-    (kind === 'success' ? this.denial : this.success).delete(key);
-    if ((kind === 'success' ? this.success : this.denial).set(key, item)) m.evictions[kind]++;
+    (kind === 'success' ? this.denial : this.success).delete(key.name, key.variant);
+    m.evictions[kind] += (kind === 'success' ? this.success : this.denial).set(key.name, item, key.variant);
     m.entries.success.set(this.success.size);
     m.entries.denial.set(this.denial.size);
     return item;
   }
 
   /** A SERVFAIL never shadows a positive entry that could still be served. */
-  #positiveServable(key: string, now: number): boolean {
-    const p = this.success.peek(key);
+  #positiveServable(key: CacheKey, now: number): boolean {
+    const p = this.success.peek(key.name, key.variant);
     return p !== undefined && this.#servable(remaining(p, now));
   }
 }
 
-/** Lower-cased qname, type, class and the DO and CD bits. */
-export function cacheKey(req: Request): string {
-  return `${req.do ? 1 : 0}${req.cd ? 1 : 0} ${req.qtype} ${req.qclass} ${req.qname}`;
+/** The lower-cased qname, and type, class and the DO and CD bits as one number (no key string per query). */
+export interface CacheKey {
+  readonly name: string;
+  readonly variant: number;
+}
+
+export function cacheKey(req: Request): CacheKey {
+  const flags = (req.do ? 2 : 0) | (req.cd ? 1 : 0);
+  return { name: req.qname, variant: ((qclassCode(req.qclass) + 1) * 65537 + qtypeCode(req.qtype) + 1) * 4 + flags };
 }
 
 function inZones(name: string, zones: readonly string[]): boolean {

@@ -30,4 +30,32 @@ describe('cache Lru', () => {
     for (let i = 10; i < 30; i++) lru.set(`k${i}`, i);
     expect(lru.peek('k0')).to.equal(undefined);
   });
+
+  it('keeps the variants of one name apart, counts each, and evicts a name with all its variants', () => {
+    const lru = new Lru<string>(4);
+    expect(lru.set('a', 'a/1', 1)).to.equal(0);
+    expect(lru.set('a', 'a/2', 2)).to.equal(0);
+    expect(lru.set('b', 'b/1', 1)).to.equal(0);
+    expect(lru.size).to.equal(3);
+    expect([lru.get('a', 1), lru.get('a', 2), lru.get('a', 3), lru.get('b', 1), lru.get('b', 2)]).to.deep.equal(['a/1', 'a/2', undefined, 'b/1', undefined]);
+    expect(lru.set('a', 'a/1 again', 1)).to.equal(0);
+    expect([lru.size, lru.peek('a', 1)]).to.deep.equal([3, 'a/1 again']);
+    expect(lru.set('c', 'c/1', 1)).to.equal(0);
+    // Over capacity: b is the oldest name (a was set after it), one entry.
+    expect(lru.set('d', 'd/1', 1)).to.equal(1);
+    expect([lru.size, lru.peek('b', 1), lru.peek('a', 2)]).to.deep.equal([4, undefined, 'a/2']);
+    // Evicting a (two variants) to make room for more.
+    expect(lru.set('e', 'e/1', 1)).to.equal(2);
+    expect([lru.size, lru.peek('a', 1), lru.peek('a', 2)]).to.deep.equal([3, undefined, undefined]);
+    expect(lru.delete('e', 2)).to.equal(false);
+    expect(lru.delete('e', 1)).to.equal(true);
+    expect(lru.size).to.equal(2);
+  });
+
+  it('bounds a single name with more variants than the capacity', () => {
+    const lru = new Lru<number>(3);
+    for (let v = 0; v < 10; v++) lru.set('only', v, v);
+    expect(lru.size).to.equal(3);
+    expect([lru.peek('only', 9), lru.peek('only', 6)]).to.deep.equal([9, undefined]);
+  });
 });

@@ -6,8 +6,12 @@ export interface PerfResult {
   avgMs: number;
   p50Ms: number;
   p99Ms: number;
+  p999Ms: number;
   lostPct: number;
+  lost: number;
   completed: number;
+  /** Latency at each percentile 0..100 (101 points), at a fixed rate only: a CDF to draw. */
+  cdfMs?: number[];
 }
 
 export interface PerfOptions {
@@ -22,6 +26,8 @@ export interface PerfOptions {
   mode?: 'udp' | 'tcp' | 'dot' | 'doh';
   /** Long options (dnsperf -O): 'doh-uri=...', 'doh-method=POST', 'num-queries-per-conn=1'. */
   long?: readonly string[];
+  /** Pin dnsperf to this CPU (taskset -c), so that it does not share the server's core. */
+  cpu?: number;
 }
 
 export function dnsperf(opts: PerfOptions): Promise<PerfResult> {
@@ -30,8 +36,9 @@ export function dnsperf(opts: PerfOptions): Promise<PerfResult> {
   for (const o of opts.long ?? []) args.push('-O', o);
   // Per-query lines (-v) only at a fixed rate: at full load printing them would slow dnsperf itself.
   if (opts.rate !== undefined) args.push('-Q', String(opts.rate), '-v');
+  const [cmd, argv] = opts.cpu !== undefined ? ['taskset', ['-c', String(opts.cpu), 'dnsperf', ...args]] : ['dnsperf', args];
   return new Promise((resolve, reject) => {
-    execFile('dnsperf', args, { maxBuffer: 1 << 30, timeout: (opts.seconds + 30) * 1000 }, (err, stdout, stderr) => {
+    execFile(cmd, argv, { maxBuffer: 1 << 30, timeout: (opts.seconds + 30) * 1000 }, (err, stdout, stderr) => {
       if (err && !/Queries per second/.test(stdout)) return reject(new Error(`${err.message}\n${stderr}`));
       const num = (re: RegExp) => Number(re.exec(stdout)?.[1] ?? NaN);
       const latencies: number[] = [];
@@ -43,8 +50,11 @@ export function dnsperf(opts: PerfOptions): Promise<PerfResult> {
         avgMs: num(/Average Latency \(s\):\s+([\d.]+)/) * 1000,
         p50Ms: pct(50),
         p99Ms: pct(99),
+        p999Ms: pct(99.9),
         lostPct: num(/Queries lost:\s+\d+ \(([\d.]+)%\)/),
+        lost: num(/Queries lost:\s+(\d+)/),
         completed: num(/Queries completed:\s+(\d+)/),
+        ...(latencies.length ? { cdfMs: Array.from({ length: 101 }, (_, p) => pct(p)) } : {}),
       });
     });
   });

@@ -45,7 +45,7 @@ function h2load(ctx: BenchContext, port: number, method: 'GET' | 'POST', seconds
       const rps = /finished in [\d.]+\w*, ([\d.]+) req\/s/.exec(stdout);
       const done = /requests: \d+ total, \d+ started, \d+ done, (\d+) succeeded/.exec(stdout);
       if (!rps || !done) return reject(new Error(`h2load: ${err?.message ?? 'no figures'}\n${stdout}`));
-      resolve({ qps: Number(rps[1]), avgMs: NaN, p50Ms: NaN, p99Ms: NaN, lostPct: NaN, completed: Number(done[1]) });
+      resolve({ qps: Number(rps[1]), avgMs: NaN, p50Ms: NaN, p99Ms: NaN, p999Ms: NaN, lostPct: NaN, lost: NaN, completed: Number(done[1]) });
     });
   });
 }
@@ -109,7 +109,7 @@ export async function runEncryptedBench(ctx: BenchContext): Promise<void> {
           // dnsperf 2.10's DoH client is marked experimental and exits (fatal) when two answers arrive in one read.
           const got = await measure(ctx, server, mode.opts(ports), mode.h2load).catch((err: Error) => {
             console.log(`${server.name}, ${mode.name}: dnsperf failed: ${err.message.split('\n').find((l) => /rror/.test(l)) ?? err.message.split('\n')[0]}`);
-            return { r: { qps: NaN, avgMs: NaN, p50Ms: NaN, p99Ms: NaN, lostPct: NaN, completed: 0 }, cpuUs: NaN };
+            return { r: { qps: NaN, avgMs: NaN, p50Ms: NaN, p99Ms: NaN, p999Ms: NaN, lostPct: NaN, lost: NaN, completed: 0 }, cpuUs: NaN };
           });
           rows.set(mode.name, got);
         }

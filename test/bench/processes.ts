@@ -13,14 +13,26 @@ export interface Running {
   rssMb(): number;
   /** CPU time the process (and its workers) has used so far, in ms. */
   cpuMs(): number;
+  /** CPU time per process of the tree (the primary and each worker), in ms, keyed by PID. */
+  cpuMsByPid(): Map<number, number>;
   stop(): Promise<void>;
 }
 
 const started = new Set<Running>();
 
+export interface StartOptions {
+  readonly timeoutMs?: number;
+  /** Pin the process (and the workers it forks) to this CPU with taskset. */
+  readonly cpu?: number;
+}
+
 /** Starts a command and waits (bounded) until its output matches `ready`; the match's first group may be the port. */
-export async function startProcess(name: string, cmd: string, args: string[], ready: RegExp, port: number, timeoutMs = 60_000): Promise<Running> {
-  const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+export async function startProcess(name: string, cmd: string, args: string[], ready: RegExp, port: number, opts: StartOptions = {}): Promise<Running> {
+  const timeoutMs = opts.timeoutMs ?? 60_000;
+  // taskset execs the command, so the child's PID is the server's own.
+  const child = opts.cpu !== undefined
+    ? spawn('taskset', ['-c', String(opts.cpu), cmd, ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
+    : spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   const gotPort = await new Promise<number>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`${name} not ready in ${timeoutMs} ms:\n${out}`)), timeoutMs);
@@ -45,6 +57,7 @@ export async function startProcess(name: string, cmd: string, args: string[], re
     output: () => out,
     rssMb: () => treeRssMb(child.pid!),
     cpuMs: () => treeCpuMs(child.pid!),
+    cpuMsByPid: () => new Map(treePids(child.pid!).map((p) => [p, pidCpuMs(p)])),
     stop: () => stopPid(child),
   };
   started.add(running);
@@ -82,15 +95,20 @@ function treePids(pid: number): number[] {
 
 /** utime + stime of a process tree, in ms (clock ticks of 10 ms, Linux's USER_HZ). */
 export function treeCpuMs(pid: number): number {
-  let ticks = 0;
-  for (const p of treePids(pid)) {
-    try {
-      const stat = fs.readFileSync(`/proc/${p}/stat`, 'utf8');
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      ticks += Number(fields[11]) + Number(fields[12]);
-    } catch { /* gone */ }
+  let ms = 0;
+  for (const p of treePids(pid)) ms += pidCpuMs(p);
+  return ms;
+}
+
+/** utime + stime of one process, in ms (0 once it is gone). */
+function pidCpuMs(pid: number): number {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return 0;
   }
-  return ticks * 10;
 }
 
 /** RSS of a process and its children (cluster workers), from /proc. */

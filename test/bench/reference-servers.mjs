@@ -12,7 +12,9 @@ const port = Number(portArg);
 if (kind === 'ceiling') {
   // The answer record is fixed bytes: a pointer to the question, type A, class IN, TTL 60, 10.0.0.1.
   const answer = Buffer.from([0xc0, 0x0c, 0, 1, 0, 1, 0, 0, 0, 60, 0, 4, 10, 0, 0, 1]);
-  const sock = dgram.createSocket('udp4');
+  // The same synchronous lookup for IP literals nodens' listeners use: without it dgram defers every send
+  // through dns.lookup, and the "ceiling" would be slower than nodens itself.
+  const sock = dgram.createSocket({ type: 'udp4', lookup: (address, _opts, cb) => cb(null, address, 4) });
   sock.on('message', (msg, rinfo) => {
     if (msg.length < 12) return;
     const out = Buffer.allocUnsafe(msg.length + answer.length);

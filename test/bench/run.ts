@@ -12,6 +12,8 @@ import { extraSections } from './sections.js';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 const CLI = path.join(ROOT, 'dist/bin/nodens.js');
+/** The V8 flags the image runs nodens with (Dockerfile NODE_OPTIONS): the bench measures what ships. */
+const NODE_FLAGS = ['--max-semi-space-size=16'];
 
 export interface BenchContext {
   readonly seconds: number;
@@ -19,9 +21,13 @@ export interface BenchContext {
   readonly data: BenchData;
   /** The Node binaries given with --node (default: the one running the bench); nodens runs on the first. */
   readonly nodes: readonly string[];
-  startNodens(name: string, corefile: string, extraArgs?: string[], node?: string): Promise<Running>;
-  startDnsmasq(name: string, extraArgs?: string[]): Promise<Running>;
-  measure(server: Running, queryFile?: string): Promise<Row>;
+  /** `cpu`: pin the server (and its workers) to that CPU with taskset. */
+  startNodens(name: string, corefile: string, extraArgs?: string[], node?: string, cpu?: number): Promise<Running>;
+  startDnsmasq(name: string, extraArgs?: string[], cpu?: number): Promise<Running>;
+  /** The Node ceiling: a dgram server answering with pre-built bytes, on the first --node binary. */
+  startCeiling(cpu?: number): Promise<Running>;
+  /** `clients`: dnsperf -c (default 4); many clients spread over reusePort sockets as real clients do. */
+  measure(server: Running, queryFile?: string, clients?: number): Promise<Row>;
   measureAtRate(server: Running, rate: number, queryFile?: string): Promise<PerfResult>;
 }
 
@@ -47,27 +53,31 @@ function args(): { seconds: number; only: string[] | undefined; nodes: string[] 
 function makeContext(seconds: number, dir: string, data: BenchData, nodes: readonly string[]): BenchContext {
   const ctx: BenchContext = {
     seconds, dir, data, nodes,
-    async startNodens(name, corefile, extraArgs = [], node = nodes[0]!) {
+    async startNodens(name, corefile, extraArgs = [], node = nodes[0]!, cpu) {
       const port = await freePort();
       const file = path.join(dir, `${name.replace(/\W+/g, '-')}.Corefile`);
       fs.writeFileSync(file, corefile.replaceAll('PORT', String(port)));
       // One process logs "serving"; a primary with workers logs "N workers serving" once all are up.
       const ready = extraArgs.includes('--workers') ? /workers serving/ : /nodens-\S+ on node \S+ serving/;
-      return startProcess(name, node, [CLI, '-conf', file, ...extraArgs], ready, port);
+      return startProcess(name, node, [...NODE_FLAGS, CLI, '-conf', file, ...extraArgs], ready, port, { cpu });
     },
-    async startDnsmasq(name, extraArgs = []) {
+    async startDnsmasq(name, extraArgs = [], cpu) {
       const port = await freePort();
       return startProcess(name, 'dnsmasq', [
         '-C', '/dev/null', '--keep-in-foreground', '--no-resolv', '--no-hosts', '--listen-address=127.0.0.1', '--bind-interfaces',
         `--port=${port}`, '--pid-file=', '--user=root', '--log-facility=-', '--cache-size=10000', ...extraArgs,
-      ], /started, version/, port);
+      ], /started, version/, port, { cpu });
     },
-    async measure(server, queryFile = data.hostsQueries) {
-      await dnsperf({ port: server.port, queryFile, seconds: 1 }); // warm up (JIT, caches)
+    async startCeiling(cpu) {
+      const port = await freePort();
+      return startProcess('node ceiling (pre-built bytes)', nodes[0]!, [path.join(import.meta.dirname, 'reference-servers.mjs'), 'ceiling', String(port)], /listening (\d+)/, port, { cpu });
+    },
+    async measure(server, queryFile = data.hostsQueries, clients) {
+      await dnsperf({ port: server.port, queryFile, seconds: 1, clients }); // warm up (JIT, caches)
       // Best of two: anything else running on the 2 cores only ever lowers a run's QPS.
       const run = async () => {
         const cpu0 = server.cpuMs();
-        const r = await dnsperf({ port: server.port, queryFile, seconds });
+        const r = await dnsperf({ port: server.port, queryFile, seconds, clients });
         return { r, cpuUs: ((server.cpuMs() - cpu0) * 1000) / Math.max(1, r.completed) };
       };
       const a = await run();
@@ -111,10 +121,7 @@ async function hostsSection(ctx: BenchContext): Promise<Row[]> {
   const rows: Row[] = [];
   const servers: [string, () => Promise<Running>][] = [
     ['nodens (hosts)', () => startHostsNodens(ctx)],
-    ['node ceiling (pre-built bytes)', async () => {
-      const port = await freePort();
-      return startProcess('node ceiling (pre-built bytes)', process.execPath, [path.join(import.meta.dirname, 'reference-servers.mjs'), 'ceiling', String(port)], /listening (\d+)/, port);
-    }],
+    ['node ceiling (pre-built bytes)', () => ctx.startCeiling()],
     ['dnsmasq', () => ctx.startDnsmasq('dnsmasq', [`--addn-hosts=${data.hostsFile}`])],
     ['dns2 3.x', async () => {
       const port = await freePort();
