@@ -82,7 +82,7 @@ function finishWire(reply: WireReply, t: ReplyTarget): Finished {
 
 /**
  * The longest prefix of `wire` (no OPT) that ends at a record and fits in `room` bytes, with counts
- * and TC patched in place as encodeMessage sets them: TC only when an answer or authority record is cut.
+ * and TC patched in place as encodeMessage sets them: TC when any record is left out.
  */
 export function cutAtRecord(wire: Buffer, records: WireRecords, questionEnd: number, room: number): Buffer {
   const { ends } = records;
@@ -98,7 +98,7 @@ export function cutAtRecord(wire: Buffer, records: WireRecords, questionEnd: num
   wire.writeUInt16BE(an, 6);
   wire.writeUInt16BE(ns, 8);
   wire.writeUInt16BE(lo - an - ns, 10);
-  if (lo < records.answer + records.authority) wire[2]! |= 0x02;
+  if (lo < ends.length) wire[2]! |= 0x02;
   return wire.subarray(0, lo === 0 ? questionEnd : ends[lo - 1]!);
 }
 

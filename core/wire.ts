@@ -114,7 +114,7 @@ export interface ReplyHeader {
 export interface EncodeOptions {
   /** Encode as the reply to this query (the server's finishing step, without copying the message). */
   replyTo?: ReplyHeader;
-  /** Size limit (a UDP client's buffer): records that do not fit are dropped and TC set if an answer was cut. */
+  /** Size limit (a UDP client's buffer, 65535 over TCP): records that do not fit are dropped and TC set. */
   maxSize?: number;
   /** Collect the offsets of every record's TTL field (for the cache's wire patching). */
   ttlOffsets?: number[];
@@ -155,7 +155,7 @@ export function encodeMessage(m: Message, opts: EncodeOptions = {}): Buffer {
       if (w.pos > limit) {
         w.pos = start;
         w.forgetFrom(start); // names inside the dropped record must not be pointed at
-        truncated = s < 2; // a cut additional section is not a truncated answer (RFC 2181 9)
+        truncated = true; // any record left out sets TC, glue included, as miekg/dns's Truncate does (so CoreDNS)
         break outer;
       }
       opts.ttlOffsets?.push(ttlAt);
