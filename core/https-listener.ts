@@ -7,6 +7,7 @@ import type tls from 'node:tls';
 import { DEFAULT_LIMITS, type ClientInfo, type ListenerLimits, type QueryHandler } from './listeners.js';
 import type { LocalPeer } from './plugin.js';
 import { HANDSHAKE_TIMEOUT_MS } from './tls-listener.js';
+import { InFlight } from './in-flight.js';
 
 export const DOH_PATH = '/dns-query';
 /** Largest DNS message (RFC 1035 over TCP); a POST body past this is refused with 413. */
@@ -22,8 +23,7 @@ export class HttpsListener {
   port = 0;
   accepting = true;
   #local: LocalPeer | undefined;
-  #pending = 0;
-  #idle: (() => void) | undefined;
+  readonly #inFlight = new InFlight();
   readonly #sockets = new Set<net.Socket>();
 
   constructor(
@@ -127,8 +127,8 @@ export class HttpsListener {
       return status(res, 500);
     }
     if (!(out instanceof Promise)) return reply(res, out);
-    this.#pending++;
-    out.then((w) => reply(res, w), () => status(res, 500)).finally(() => this.#settled());
+    this.#inFlight.started();
+    out.then((w) => reply(res, w), () => status(res, 500)).finally(() => this.#inFlight.settled());
   }
 
   stopAccepting(): void {
@@ -136,19 +136,8 @@ export class HttpsListener {
     this.server?.close();
   }
 
-  #settled(): void {
-    if (--this.#pending === 0) this.#idle?.();
-  }
-
   idle(timeoutMs: number): Promise<void> {
-    if (this.#pending === 0) return Promise.resolve();
-    return new Promise((resolve) => {
-      const timer = setTimeout(resolve, timeoutMs);
-      this.#idle = () => {
-        clearTimeout(timer);
-        resolve();
-      };
-    });
+    return this.#inFlight.idle(timeoutMs);
   }
 
   async close(): Promise<void> {

@@ -5,6 +5,7 @@ import cluster from 'node:cluster';
 import dgram from 'node:dgram';
 import net from 'node:net';
 import { getDefaultHighWaterMark } from 'node:stream';
+import { InFlight } from './in-flight.js';
 import type { LocalPeer, Peer, Transport } from './plugin.js';
 import { TcpConnection, type ConnectionHost } from './tcp-connection.js';
 
@@ -99,8 +100,7 @@ export class Listener implements ConnectionHost {
   /** False once shutdown begins: new datagrams and connections are ignored while in-flight ones finish. */
   accepting = true;
   /** Queries answered asynchronously and not yet sent. */
-  #pending = 0;
-  #idle: (() => void) | undefined;
+  readonly #inFlight = new InFlight();
   #local: LocalPeer = { address: '', port: 0 };
 
   constructor(
@@ -231,11 +231,11 @@ export class Listener implements ConnectionHost {
     const client: ClientInfo = { address: rinfo.address, port: rinfo.port, transport: 'udp', family: rinfo.family === 'IPv6' ? 6 : 4 };
     const out = this.handler(msg, client, local);
     if (out instanceof Promise) {
-      this.#pending++;
+      this.#inFlight.started();
       // Settled only once the datagram has left: closing the socket earlier would drop it.
       out.then(
-        (wire) => (wire && this.udp ? udp.send(wire, rinfo.port, rinfo.address, () => this.#settled()) : this.#settled()),
-        () => this.#settled(),
+        (wire) => (wire && this.udp ? udp.send(wire, rinfo.port, rinfo.address, () => this.#inFlight.settled()) : this.#inFlight.settled()),
+        () => this.#inFlight.settled(),
       );
     } else if (out) {
       udp.send(out, rinfo.port, rinfo.address);
@@ -270,11 +270,11 @@ export class Listener implements ConnectionHost {
   }
 
   asyncStarted(): void {
-    this.#pending++;
+    this.#inFlight.started();
   }
 
   asyncSettled(): void {
-    this.#settled();
+    this.#inFlight.settled();
   }
 
   /** Stops taking new queries; the sockets stay open so that in-flight answers can still be sent. */
@@ -283,20 +283,9 @@ export class Listener implements ConnectionHost {
     this.tcp?.close();
   }
 
-  #settled(): void {
-    if (--this.#pending === 0) this.#idle?.();
-  }
-
   /** Resolves once every query answered asynchronously has been sent (or after timeoutMs). */
   idle(timeoutMs: number): Promise<void> {
-    if (this.#pending === 0) return Promise.resolve();
-    return new Promise((resolve) => {
-      const timer = setTimeout(resolve, timeoutMs);
-      this.#idle = () => {
-        clearTimeout(timer);
-        resolve();
-      };
-    });
+    return this.#inFlight.idle(timeoutMs);
   }
 
   /** Closes the UDP socket and every TCP connection. */
