@@ -2,24 +2,16 @@
 // addresses (externalIPs, load-balancer ingress) of `[endpoint.|_port._proto.]service.namespace` under an
 // external zone, headless endpoints when asked, and this server's own external addresses for NS.
 import { Rcode } from '../../core/message.js';
+// The answer type is k8s_external's (CoreDNS: the external plugin defines what its source returns).
+import type { ExternalAnswer } from '../k8s_external/k8s_external.js';
 import { namespaceExposed, nsAddrs, type AnswerConfig } from './answers.js';
 import { readyAddresses } from './records.js';
-
-/** One external answer: an IP, or (load-balancer ingress) a hostname; `label` names a headless endpoint. */
-export interface ExternalService {
-  readonly host: string;
-  readonly port: number;
-  readonly label: string;
-  readonly service: string;
-  readonly namespace: string;
-  readonly ttl: number;
-}
 
 const strip = (s: string): string => (s.startsWith('_') ? s.slice(1) : s);
 const matches = (want: string, have: string | undefined): boolean => want === '' || want === (have ?? '').toLowerCase();
 
 /** CoreDNS's External: `base` is the query name without the external zone, lower-case. */
-export function externalServices(cfg: AnswerConfig, base: string, headless: boolean): { services: ExternalService[]; rcode: number } {
+export function externalServices(cfg: AnswerConfig, base: string, headless: boolean): { services: ExternalAnswer[]; rcode: number } {
   const segs = base === '' ? [] : base.split('.');
   let last = segs.length - 1;
   if (last < 0) return { services: [], rcode: Rcode.SERVFAIL };
@@ -40,7 +32,7 @@ export function externalServices(cfg: AnswerConfig, base: string, headless: bool
   }
   if (last !== -1) return { services: [], rcode: Rcode.NXDOMAIN };
   const entry = cfg.index.entry(service, namespace);
-  const services: ExternalService[] = [];
+  const services: ExternalAnswer[] = [];
   if (!entry) return { services, rcode: Rcode.NXDOMAIN };
   const externalIPs = entry.service.spec.externalIPs ?? [];
   const base0 = { service: entry.name, namespace: entry.namespace, ttl: cfg.ttl };

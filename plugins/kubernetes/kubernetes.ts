@@ -7,7 +7,8 @@ import { Rcode, makeQuery, makeReply, messageOf, type Message, type Reply, type 
 import type { Handler, Next, Request } from '../../core/plugin.js';
 import { fallsThrough, isInZone, matchZone, stripZone, type Fallthrough } from '../../core/zones.js';
 import { AnswerCache } from './answer-cache.js';
-import { externalAddresses, externalServices, type ExternalService } from './external.js';
+import type { ExternalAnswer } from '../k8s_external/k8s_external.js';
+import { externalAddresses, externalServices } from './external.js';
 import { parseName, type RecordRequest } from './names.js';
 import {
   addressRecords, find, nsRecords, ptrTargets, soaRecord, srvRecords, type AnswerConfig, type Found,
@@ -107,7 +108,7 @@ export class KubernetesHandler implements Handler {
   }
 
   /** For k8s_external (its ExternalSource): external answers for a name below an external zone. */
-  external(base: string, headless: boolean): { services: ExternalService[]; rcode: number } {
+  external(base: string, headless: boolean): { services: ExternalAnswer[]; rcode: number } {
     return externalServices(this.cfg, base, headless);
   }
 
