@@ -1,6 +1,7 @@
 // Composes a server block's handlers into one function, in registry order (Hono's compose, for DNS).
 import { Rcode, type Reply } from './message.js';
-import { DnsError, isDnsError, type Handler, type Next, type Request } from './plugin.js';
+import type { AnswerLayout } from './message.js';
+import { DnsError, isDnsError, type FastPath, type Handler, type Next, type Request } from './plugin.js';
 import { deriveRequest } from './request.js';
 
 export interface ChainLink {
@@ -59,4 +60,35 @@ export function compose(links: readonly ChainLink[]): Chain {
     };
     return dispatch(0, root);
   };
+}
+
+/** A block's fast path: the fast hooks of its chain, in order (docs/fast-path.md). */
+export interface FastChain {
+  readonly links: readonly { readonly name: string; readonly fast: FastPath }[];
+  /** The index of the first link with a shape hook (links.length if none): answers from links after it are shaped. */
+  readonly firstShaper: number;
+  /** The links with a `sent` hook. */
+  readonly sent: readonly FastPath[];
+}
+
+/** The fast path of a chain, or undefined when a handler with serve() has no fast hooks. */
+export function composeFast(links: readonly ChainLink[]): FastChain | undefined {
+  const steps = links.filter((l) => l.handler.serve !== undefined);
+  if (steps.length === 0 || steps.some((l) => l.handler.fast === undefined)) return undefined;
+  const fastLinks = steps.map((l) => ({ name: l.name, fast: l.handler.fast! }));
+  const firstShaper = fastLinks.findIndex((l) => l.fast.shape !== undefined);
+  return {
+    links: fastLinks,
+    firstShaper: firstShaper < 0 ? fastLinks.length : firstShaper,
+    sent: fastLinks.filter((l) => l.fast.sent !== undefined).map((l) => l.fast),
+  };
+}
+
+/** The shape hooks of the links before `answeredAt`, innermost first (the order serve() wrappers see a reply). */
+export function shapeReply(links: FastChain['links'], answeredAt: number, req: Request, wire: Buffer, layout: AnswerLayout): AnswerLayout {
+  for (let i = answeredAt - 1; i >= 0; i--) {
+    const shape = links[i]!.fast.shape;
+    if (shape) layout = shape.call(links[i]!.fast, req, wire, layout);
+  }
+  return layout;
 }

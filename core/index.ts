@@ -1,7 +1,7 @@
 // The public API of nodens: what plugin authors and embedders import from 'nodens'.
-export { definePlugin, DnsError, DropQuery, isDnsError } from './plugin.js';
+export { definePlugin, DnsError, DropQuery, isDnsError, SLOW_PATH } from './plugin.js';
 export type {
-  AnyPlugin, CheckContext, Done, ExtendedError, Handler, JsonSchema, LocalPeer, Metadata, Next, Peer, PluginDefinition, PluginInstance, Request, RequestChanges, ServerControl, SetupEnv, TlsProvider, Transport,
+  AnyPlugin, CheckContext, Done, ExtendedError, FastPath, Handler, JsonSchema, LocalPeer, Metadata, Next, Peer, PluginDefinition, PluginInstance, Request, RequestChanges, ServerControl, SetupEnv, TlsProvider, Transport,
 } from './plugin.js';
 export { deriveRequest } from './request.js';
 export { isMetadataLabel } from './metadata.js';
@@ -9,12 +9,12 @@ export {
   EdeCode, EdnsCode, ednsOption, extendedErrorOption, extendedErrors, replyEdnsOptions, withEdnsOption, withExtendedError,
 } from './edns.js';
 export {
-  Rcode, WireReply, classCode, className, decodeMessage, fqdn, isWireReply, makeErrorReply, makeQuery, makeReply, messageOf, rcodeName, recordType, trimDot, typeCode, typeName,
+  Rcode, WireAnswer, WireReply, classCode, className, decodeMessage, fqdn, isWireReply, makeErrorReply, makeQuery, makeReply, messageOf, rcodeName, recordType, trimDot, typeCode, typeName,
 } from './message.js';
 export type {
-  AAAARecord, ARecord, Edns, EdnsOption, WireLayout, WireRecords, HINFORecord, MXRecord, Message, NameRecord, OpaqueRecord, Question, Reply, ResourceRecord, SOAData, SOARecord, SRVRecord, TXTRecord,
+  AAAARecord, ARecord, AnswerLayout, Edns, EdnsOption, WireLayout, WireRecords, HINFORecord, MXRecord, Message, NameRecord, OpaqueRecord, Question, Reply, ResourceRecord, SOAData, SOARecord, SRVRecord, TXTRecord,
 } from './message.js';
-export { encodeMessage, scanMessage } from './wire.js';
+export { encodeMessage, scanMessage, wireAnswer } from './wire.js';
 export { asConfigError, ConfigError, ConfigErrors, didYouMean, errorAt } from './config/errors.js';
 export type { ConfigErrorCode, ConfigWarning, ConfigWarningCode } from './config/errors.js';
 export type { Config, Directive, ParseContext, Position, ServerBlockConfig, ServerKey, Token } from './config/types.js';

@@ -166,6 +166,25 @@ function withOptions(m: Message, options: readonly EdnsOption[] | undefined): Me
   return options && options.length > 0 ? { ...m, edns: { udpSize: 1232, do: false, version: 0, options } } : m;
 }
 
+/** A WireLayout that knows where every record ends: what a fast answer must carry. */
+export interface AnswerLayout extends WireLayout {
+  readonly records: WireRecords;
+}
+
+/**
+ * An answer a plugin keeps as bytes and hands out on the wire fast path (docs/fast-path.md), the same
+ * bytes for every query that asks it: the server copies them into each reply and patches the copy
+ * (ID, RD, CD, the question's case, EDNS, a cut to the client's size). They hold no OPT record, their
+ * question is the one asked (in any case), and the plugin keeps them as they should be sent (TTLs, AA).
+ * Make one with wireAnswer().
+ */
+export class WireAnswer {
+  constructor(readonly wire: Buffer, readonly layout: AnswerLayout) {}
+  get rcode(): number {
+    return this.wire[3]! & 0x0f;
+  }
+}
+
 /** A promise about a wire reply's bytes: they hold no OPT record, and the question ends at `questionEnd`. */
 export interface WireLayout {
   readonly questionEnd: number;

@@ -1,7 +1,7 @@
 // The plugin contract: what a plugin author writes (definePlugin) and what a handler sees (Request, Next).
 import type { Directive, ParseContext, Position } from './config/types.js';
 import type { Logger } from './log.js';
-import type { EdnsOption, Message, Reply } from './message.js';
+import type { AnswerLayout, EdnsOption, Message, Reply, WireAnswer } from './message.js';
 import type { Metrics } from './metrics.js';
 import type { SecureContextOptions } from 'node:tls';
 
@@ -106,9 +106,42 @@ export interface Done {
 /** Runs the rest of the chain; with `changes`, on a request derived from this one. */
 export type Next = (changes?: RequestChanges) => Reply | Promise<Reply>;
 
+/**
+ * What a fast-path hook returns to have the query served by the ordinary path instead (docs/fast-path.md).
+ * Symbol.for: a plugin built against another copy of nodens returns the same symbol.
+ */
+export const SLOW_PATH: unique symbol = Symbol.for('nodens.slowPath');
+
+/**
+ * A handler's part in the wire fast path (docs/fast-path.md). A server block serves a plain query (one
+ * question, class IN, EDNS 0, no option the block needs) on the fast path when every handler of its
+ * chain that has serve() also has `fast`: the hooks run in chain order, with no Message, no next() and
+ * no Done. Each hook sees the same Request as serve() would (its `query` is built only if read).
+ */
+export interface FastPath {
+  /**
+   * Answer from bytes kept for it (a WireAnswer: the plugins after this one are not asked); undefined
+   * when serve() would only call next() for this query (the next plugin's hook is asked); SLOW_PATH
+   * when this query needs serve() (a cache miss, a name only an upstream knows). Only an answer may
+   * change anything (count, touch an entry): after undefined or SLOW_PATH, serve() runs as if the
+   * hook had not.
+   */
+  answer?(req: Request): WireAnswer | undefined | typeof SLOW_PATH;
+  /**
+   * Reorders records of the reply, in place, before it is cut to the client's size (loadbalance).
+   * `wire` is this query's own copy of a later plugin's answer; returns its layout (a new one if record
+   * ends moved).
+   */
+  shape?(req: Request, wire: Buffer, layout: AnswerLayout): AnswerLayout;
+  /** The fast answer was sent (prometheus counts): its rcode, size, the plugin that answered, and how long it took. */
+  sent?(req: Request, rcode: number, size: number, plugin: string, durationMs: number): void;
+}
+
 export interface Handler {
   /** Answers or `return next()`. Omitted by plugins that add no DNS step (health, ready, reload). */
   serve?(req: Request, next: Next): Reply | Promise<Reply>;
+  /** This handler's part in the wire fast path; without it, a block whose chain holds this handler never takes it. */
+  readonly fast?: FastPath;
   /** For the ready plugin: false until the plugin can answer (kubernetes: informers synced). */
   ready?(): boolean;
   /** This handler logs the errors of the queries it sees (the errors plugin): the server then logs none of its own. */

@@ -5,7 +5,11 @@ import { RequestMetadata } from './metadata.js';
 import { DnsError, type Done, type LocalPeer, type Metadata, type Peer, type Request, type RequestChanges, type Transport } from './plugin.js';
 
 export interface RequestInit {
-  query: Message;
+  /** The query, or how to build it on first read (the fast parser's result: most queries never read it). */
+  query: Message | (() => Message);
+  /** The EDNS of the query and its CD bit, when `query` is yet to be built. */
+  edns?: Edns | undefined;
+  cd?: boolean;
   qname: string;
   qtype: string;
   qclass: string;
@@ -25,7 +29,6 @@ export interface SignalOwner {
 const NO_OPTIONS: readonly EdnsOption[] = Object.freeze([]);
 
 export class QueryRequest implements Request {
-  readonly query: Message;
   readonly qname: string;
   readonly qtype: string;
   readonly qclass: string;
@@ -49,21 +52,27 @@ export class QueryRequest implements Request {
   #timer: NodeJS.Timeout | undefined;
   #listeners: ((done: Done) => void)[] | undefined;
   #metadata: RequestMetadata | undefined;
+  #query: Message | (() => Message);
 
   constructor(init: RequestInit, private readonly owner: SignalOwner) {
-    this.query = init.query;
+    this.#query = init.query;
     this.qname = init.qname;
     this.qtype = init.qtype;
     this.qclass = init.qclass;
-    const edns = init.query.edns;
+    const edns = typeof init.query === 'function' ? init.edns : init.query.edns;
     this.do = edns?.do ?? false;
-    this.cd = init.query.cd;
+    this.cd = typeof init.query === 'function' ? init.cd ?? false : init.query.cd;
     this.udpSize = edns ? Math.max(512, edns.udpSize) : 512;
     this.edns = edns !== undefined;
     this.client = init.client;
     this.local = init.local;
     this.size = init.size;
     this.start = init.start;
+  }
+
+  get query(): Message {
+    const q = this.#query;
+    return typeof q === 'function' ? (this.#query = q()) : q;
   }
 
   get ednsOptions(): readonly EdnsOption[] {

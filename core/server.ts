@@ -1,5 +1,5 @@
 // The DNS server: listeners, zone routing, the query path (read #handle top to bottom), reload and shutdown.
-import { compose, errorPlugin, type Chain } from './chain.js';
+import { compose, composeFast, errorPlugin, shapeReply, type Chain, type FastChain } from './chain.js';
 import type { Config, ServerBlockConfig, ServerScheme } from './config/types.js';
 import { asConfigError, ConfigError } from './config/errors.js';
 import type { SecureContextOptions } from 'node:tls';
@@ -7,13 +7,13 @@ import { HttpsListener } from './https-listener.js';
 import { DEFAULT_LIMITS, Listener, type ClientInfo, type ListenerLimits, type QueryHandler } from './listeners.js';
 import { HANDSHAKE_TIMEOUT_MS, TlsSource } from './tls-listener.js';
 import { createLogger, RateLimitedLog, type Logger } from './log.js';
-import { decodeMessage, fqdn, makeErrorReply, Rcode, WireError, type Message, type Reply } from './message.js';
+import { className, decodeMessage, fqdn, makeErrorReply, Rcode, typeName, WireError, WireReply, type AnswerLayout, type Message, type Reply, type WireAnswer } from './message.js';
 import { withExtendedError } from './edns.js';
 import { createMetrics, type Metrics } from './metrics.js';
-import { DropQuery, isDnsError, type Handler, type LocalPeer, type Peer, type PluginInstance, type ServerControl, type SetupEnv, type TlsProvider, type Transport } from './plugin.js';
+import { DropQuery, isDnsError, SLOW_PATH, type Handler, type LocalPeer, type Peer, type PluginInstance, type ServerControl, type SetupEnv, type TlsProvider, type Transport } from './plugin.js';
 import type { Registry } from './registry.js';
 import { QueryRequest, type SignalOwner } from './request.js';
-import { finishMessage, finishReply, headerOnlyReply, type Finished } from './respond.js';
+import { finishAnswer, finishMessage, finishReply, headerOnlyReply, type AnswerTarget, type Finished } from './respond.js';
 import { checkHeader, HeaderCheck, messageFromParsed, parseQuery } from './wire.js';
 import path from 'node:path';
 
@@ -49,6 +49,8 @@ interface Block {
   readonly label: string;
   readonly zones: readonly string[];
   readonly chain: Chain;
+  /** The chain's fast hooks, when every handler with serve() has them (docs/fast-path.md). */
+  readonly fast: FastChain | undefined;
   /** A handler of the chain logs the errors of its queries (Handler.logsErrors). */
   readonly logsErrors: boolean;
   /** Classes besides IN that the block's plugins answer (chaos: CH); other non-IN queries are REFUSED. */
@@ -154,10 +156,15 @@ export class DnsServer implements SignalOwner {
       case HeaderCheck.Ok: break;
     }
     const parsed = parseQuery(wire);
-    let query: Message;
+    let req: QueryRequest;
     if (parsed) {
-      query = messageFromParsed(parsed);
+      // The Message is built only if a plugin reads req.query: the fast path never does.
+      req = new QueryRequest({
+        query: () => messageFromParsed(parsed), edns: parsed.edns, cd: (parsed.flags & 0x0010) !== 0,
+        qname: parsed.lower, qtype: typeName(parsed.qtype), qclass: className(parsed.qclass), client, local, size: wire.length, start,
+      }, this);
     } else {
+      let query: Message;
       try {
         query = decodeMessage(wire);
       } catch (err) {
@@ -165,20 +172,21 @@ export class DnsServer implements SignalOwner {
         throw err;
       }
       if (query.question.length !== 1 || !isWritableName(query.question[0]!.name)) return headerOnlyReply(wire, Rcode.FORMERR);
+      const q = query.question[0]!;
+      req = new QueryRequest({ query, qname: q.name.toLowerCase(), qtype: q.type, qclass: q.class, client, local, size: wire.length, start }, this);
     }
-    const q = query.question[0]!;
-    const req = new QueryRequest({
-      query, qname: parsed ? parsed.lower : q.name.toLowerCase(), qtype: q.type, qclass: q.class, client, local, size: wire.length, start,
-    }, this);
-    const target = {
-      query, queryWire: wire, questionEnd: parsed?.questionEnd,
-      maxSize: client.transport === 'udp' ? Math.min(req.udpSize, this.#maxUdpSize) : 65535,
-      ednsSize: this.#ednsSize,
-    };
-    if (query.edns && query.edns.version > 0) return this.#send(req, makeErrorReply(query, Rcode.BADVERS), target);
-
+    const maxSize = client.transport === 'udp' ? Math.min(req.udpSize, this.#maxUdpSize) : 65535;
     const gen = this.#gen;
-    const block = route(gen.routes.get(listenerKey), req.qname);
+    const block = (parsed ? parsed.edns?.version ?? 0 : req.query.edns?.version ?? 0) > 0 ? undefined : route(gen.routes.get(listenerKey), req.qname);
+    if (block?.block.fast && parsed && parsed.qclass === 1) {
+      req.zone = block.zone;
+      const out = this.#serveFast(block.block.fast, req, { queryWire: wire, questionEnd: parsed.questionEnd, maxSize, ednsSize: this.#ednsSize, edns: req.edns, do: req.do });
+      if (out !== undefined) return out;
+    }
+
+    const query = req.query;
+    const target = { query, queryWire: wire, questionEnd: parsed?.questionEnd, maxSize, ednsSize: this.#ednsSize };
+    if (query.edns && query.edns.version > 0) return this.#send(req, makeErrorReply(query, Rcode.BADVERS), target);
     if (!block || (req.qclass !== 'IN' && !block.block.classes.has(req.qclass))) return this.#send(req, makeErrorReply(query, Rcode.REFUSED), target);
     req.zone = block.zone;
     req.errorsLogged = block.block.logsErrors;
@@ -205,6 +213,44 @@ export class DnsServer implements SignalOwner {
       }
       if (--gen.inflight === 0) gen.drained?.();
     });
+  }
+
+  /**
+   * The wire fast path (docs/fast-path.md): the chain's fast hooks in order, until one answers from
+   * kept bytes; then the shapers before it (loadbalance), the reply made in one copy, and the `sent`
+   * hooks (prometheus). Undefined sends the query down the ordinary path: a hook said SLOW_PATH, or
+   * none answered.
+   */
+  #serveFast(fast: FastChain, req: QueryRequest, target: AnswerTarget): Buffer | undefined {
+    const { links } = fast;
+    let answer: WireAnswer | undefined;
+    let at = 0;
+    try {
+      for (; at < links.length; at++) {
+        const hook = links[at]!.fast;
+        if (hook.answer === undefined) continue;
+        const r = hook.answer(req);
+        if (r === undefined) continue;
+        if (r === SLOW_PATH) return undefined;
+        answer = r;
+        break;
+      }
+    } catch {
+      return undefined; // the ordinary path runs it again, and reports the error as it reports every other
+    }
+    if (answer === undefined) return undefined;
+    const producer = links[at]!.name;
+    req.producer = producer;
+    const shapers = at > fast.firstShaper ? (wire: Buffer, layout: AnswerLayout) => shapeReply(links, at, req, wire, layout) : undefined;
+    const out = finishAnswer(answer, target, shapers);
+    if (fast.sent.length > 0) {
+      const ms = performance.now() - req.start;
+      for (const hook of fast.sent) hook.sent!(req, out.rcode, out.wire.length, producer, ms);
+    }
+    if (req.awaitsFinish) {
+      req.finish({ reply: new WireReply(out.wire), rcode: out.rcode, size: out.wire.length, truncated: out.truncated, durationMs: performance.now() - req.start, plugin: producer });
+    }
+    return out.wire;
   }
 
   #shed(client: ClientInfo): undefined {
@@ -332,7 +378,9 @@ export class DnsServer implements SignalOwner {
     }
     this.#tlsOf(blockConfig, links, listenKeys, gen);
     this.logger.info(`${label} chain: ${links.filter((l) => l.handler.serve).map((l) => l.name).join(' -> ') || '(empty)'}`);
-    return { label, zones, chain: compose(links), logsErrors: links.some((l) => l.handler.logsErrors === true), classes };
+    const fast = composeFast(links);
+    if (!fast) this.logger.debug(`${label}: no fast path (${links.filter((l) => l.handler.serve && !l.handler.fast).map((l) => l.name).join(', ')} without fast hooks)`);
+    return { label, zones, chain: compose(links), fast, logsErrors: links.some((l) => l.handler.logsErrors === true), classes };
   }
 
   /** tls:// and https:// keys take their certificates from the block's tls plugin; without one they cannot serve. */

@@ -1,6 +1,6 @@
 // Raw wire work on the hot path: a name-compressing encoder (dns-packet does not compress, its #55),
 // a fast query parser for the common one-question case, and a scanner that finds TTLs without decoding.
-import { classCode, className, typeCode, typeName, type Edns, type EdnsOption, type Message, type ResourceRecord } from './message.js';
+import { classCode, className, typeCode, typeName, WireAnswer, type Edns, type EdnsOption, type Message, type ResourceRecord } from './message.js';
 import { ipv6ToBytes, writeIPv4 } from './ip.js';
 
 const MAX_POINTER = 0x3fff;
@@ -246,6 +246,20 @@ function writeRecord(w: Writer, rr: ResourceRecord): number {
   }
   w.buf.writeUInt16BE(w.pos - rdStart, rdStart - 2);
   return ttlAt;
+}
+
+/**
+ * A reply kept as a WireAnswer for the fast path (docs/fast-path.md): encoded once, as the server would
+ * encode it, without its EDNS (the server adds its own per reply).
+ */
+export function wireAnswer(reply: Message): WireAnswer {
+  const { edns: _hopByHop, ...message } = reply;
+  const ends: number[] = [];
+  const wire = encodeMessage(message, { recordEnds: ends });
+  let questionEnd = 12;
+  while (wire[questionEnd]! !== 0) questionEnd += wire[questionEnd]! + 1;
+  questionEnd += 5;
+  return new WireAnswer(wire, { questionEnd, records: { ends, answer: reply.answer.length, authority: reply.authority.length } });
 }
 
 // ---- the fast query parser ----

@@ -1,6 +1,7 @@
 // The hosts handler: A, AAAA and PTR answers from the prebuilt index; synchronous on purpose (hot path).
-import { makeReply, Rcode, type Reply, type ResourceRecord } from '../../core/message.js';
-import type { Next, Request } from '../../core/plugin.js';
+import { makeReply, Rcode, type Reply, type ResourceRecord, type WireAnswer } from '../../core/message.js';
+import { SLOW_PATH, type Next, type Request } from '../../core/plugin.js';
+import { wireAnswer } from '../../core/wire.js';
 import { fallsThrough, matchZone, type Fallthrough } from '../../core/zones.js';
 import { instantiate, type HostEntry, type HostsIndex } from './hostsfile.js';
 
@@ -51,4 +52,51 @@ export function serveHosts(state: HostsState, req: Request, next: Next): Reply |
   }
   // A known name asked for another type: NODATA (NOERROR, no records), authoritative.
   return makeReply(req.query, { aa: true, answer });
+}
+
+/** Answers kept as bytes for the fast path, per name and type, for one index (a reload starts afresh). */
+export class HostsAnswers {
+  #index: HostsIndex | undefined;
+  readonly #byType = new Map<string, Map<string, WireAnswer>>();
+
+  get(index: HostsIndex, qtype: string, qname: string): WireAnswer | undefined {
+    if (index !== this.#index) {
+      this.#index = index;
+      this.#byType.clear();
+    }
+    return this.#byType.get(qtype)?.get(qname);
+  }
+
+  set(qtype: string, qname: string, answer: WireAnswer): void {
+    let names = this.#byType.get(qtype);
+    if (!names) this.#byType.set(qtype, (names = new Map()));
+    names.set(qname, answer);
+  }
+}
+
+/**
+ * serveHosts on the fast path: an A, AAAA or PTR answer from a name of the file, as bytes made on its
+ * first query. Whatever serveHosts would pass on is passed on; the rest (wildcards, NODATA, SERVFAIL)
+ * takes the ordinary path. A name's kept answers hold only names of the index, so they are bounded by it.
+ */
+export function fastHosts(state: HostsState, answers: HostsAnswers, req: Request): WireAnswer | undefined | typeof SLOW_PATH {
+  const { qname, qtype } = req;
+  const index = state.index;
+  if (qtype !== 'PTR' && matchZone(qname, state.origins) === undefined) return undefined;
+  let records: readonly ResourceRecord[];
+  if (qtype === 'PTR') {
+    const ptr = index.ptr.get(qname);
+    if (ptr === undefined) return undefined;
+    records = ptr;
+  } else if (qtype === 'A' || qtype === 'AAAA') {
+    const entry = index.names.get(qname);
+    if (entry === undefined) return SLOW_PATH;
+    records = qtype === 'A' ? entry.a : entry.aaaa;
+    if (records.length === 0) return SLOW_PATH;
+  } else {
+    return SLOW_PATH;
+  }
+  let answer = answers.get(index, qtype, qname);
+  if (answer === undefined) answers.set(qtype, qname, (answer = wireAnswer(makeReply(req.query, { aa: true, answer: records }))));
+  return answer;
 }
