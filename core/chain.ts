@@ -1,6 +1,6 @@
 // Composes a server block's handlers into one function, in registry order (Hono's compose, for DNS).
 import { Rcode, type Reply } from './message.js';
-import type { AnswerLayout } from './message.js';
+import type { WireAnswer } from './message.js';
 import { DnsError, isDnsError, type FastPath, type Handler, type Next, type Request } from './plugin.js';
 import { deriveRequest } from './request.js';
 
@@ -85,10 +85,10 @@ export function composeFast(links: readonly ChainLink[]): FastChain | undefined 
 }
 
 /** The shape hooks of the links before `answeredAt`, innermost first (the order serve() wrappers see a reply). */
-export function shapeReply(links: FastChain['links'], answeredAt: number, req: Request, wire: Buffer, layout: AnswerLayout): AnswerLayout {
+export function shapeReply(links: FastChain['links'], answeredAt: number, req: Request, reply: WireAnswer): WireAnswer {
   for (let i = answeredAt - 1; i >= 0; i--) {
-    const shape = links[i]!.fast.shape;
-    if (shape) layout = shape.call(links[i]!.fast, req, wire, layout);
+    const fast = links[i]!.fast;
+    if (fast.shape) reply = fast.shape(req, reply);
   }
-  return layout;
+  return reply;
 }

@@ -1,7 +1,7 @@
 // The plugin contract: what a plugin author writes (definePlugin) and what a handler sees (Request, Next).
 import type { Directive, ParseContext, Position } from './config/types.js';
 import type { Logger } from './log.js';
-import type { AnswerLayout, EdnsOption, Message, Reply, WireAnswer } from './message.js';
+import type { EdnsOption, Message, Reply, WireAnswer } from './message.js';
 import type { Metrics } from './metrics.js';
 import type { SecureContextOptions } from 'node:tls';
 
@@ -128,11 +128,12 @@ export interface FastPath {
    */
   answer?(req: Request): WireAnswer | undefined | typeof SLOW_PATH;
   /**
-   * Reorders records of the reply, in place, before it is cut to the client's size (loadbalance).
-   * `wire` is this query's own copy of a later plugin's answer; returns its layout (a new one if record
-   * ends moved).
+   * Reorders the records of a later plugin's answer before it is cut to the client's size
+   * (loadbalance). `reply` is this query's own copy (ID, flags and question already the client's):
+   * permute its bytes in place and return it (or a WireAnswer over the same bytes with new record
+   * ends), or return new bytes.
    */
-  shape?(req: Request, wire: Buffer, layout: AnswerLayout): AnswerLayout;
+  shape?(req: Request, reply: WireAnswer): WireAnswer;
   /** The fast answer was sent (prometheus counts): its rcode, size, the plugin that answered, and how long it took. */
   sent?(req: Request, rcode: number, size: number, plugin: string, durationMs: number): void;
 }

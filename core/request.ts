@@ -90,7 +90,7 @@ export class QueryRequest implements Request {
 
   /** CoreDNS's metrics label for the listener; made only when a plugin (prometheus, cache) asks. */
   get server(): string {
-    return (this.#server ??= `${this.local.scheme ?? 'dns'}://:${this.local.port}`);
+    return (this.#server ??= serverLabel(this.local));
   }
 
   // Most queries never look at their signal (a cache or hosts hit): make it only when asked.
@@ -122,6 +122,15 @@ export class QueryRequest implements Request {
     }
     if (this.#listeners) for (const l of this.#listeners) l(done);
   }
+}
+
+/** Listeners keep their LocalPeer: its label is made once, not per query. */
+const SERVER_LABELS = new WeakMap<LocalPeer, string>();
+
+function serverLabel(local: LocalPeer): string {
+  let label = SERVER_LABELS.get(local);
+  if (label === undefined) SERVER_LABELS.set(local, (label = `${local.scheme ?? 'dns'}://:${local.port}`));
+  return label;
 }
 
 /** A request the rest of the chain sees after next(changes): its own question and EDNS, the rest its base's. */

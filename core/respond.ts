@@ -1,7 +1,7 @@
 // The finishing step of the query path: a handler's Reply becomes the bytes sent to this client.
 // ID, RD, CD and the question come from the query; EDNS is answered with our buffer size; a UDP
 // answer over the client's limit is truncated with TC=1.
-import { decodeMessage, Rcode, WireReply, type AnswerLayout, type Edns, type EdnsOption, type Message, type Reply, type WireAnswer, type WireRecords } from './message.js';
+import { decodeMessage, Rcode, WireAnswer, WireReply, type Edns, type EdnsOption, type Message, type Reply, type WireRecords } from './message.js';
 import { encodeMessage, scanMessage, type WireScan } from './wire.js';
 
 export interface ReplyTarget {
@@ -100,7 +100,7 @@ const FAST_OPT_SIZE = 11;
  * record to the client's size, then our OPT. A WireAnswer whose question is not this one (a plugin's
  * bug) goes the long way: decoded and encoded again.
  */
-export function finishAnswer(answer: WireAnswer, t: AnswerTarget, shape?: (wire: Buffer, layout: AnswerLayout) => AnswerLayout): Finished {
+export function finishAnswer(answer: WireAnswer, t: AnswerTarget, shape?: (reply: WireAnswer) => WireAnswer): Finished {
   const kept = answer.wire;
   const q = t.queryWire;
   const qend = t.questionEnd;
@@ -108,7 +108,7 @@ export function finishAnswer(answer: WireAnswer, t: AnswerTarget, shape?: (wire:
     return finishWire(new WireReply(Buffer.from(kept), answer.layout), { query: decodeMessage(q), queryWire: q, questionEnd: qend, maxSize: t.maxSize, ednsSize: t.ednsSize });
   }
   const optSize = t.edns ? FAST_OPT_SIZE : 0;
-  const out = Buffer.allocUnsafe(kept.length + optSize);
+  let out = Buffer.allocUnsafe(kept.length + optSize);
   out.set(kept);
   out[0] = q[0]!;
   out[1] = q[1]!;
@@ -116,8 +116,19 @@ export function finishAnswer(answer: WireAnswer, t: AnswerTarget, shape?: (wire:
   out[3] = (out[3]! & ~0x10) | (q[3]! & 0x10);
   // The client's question (its case): a few dozen bytes, cheaper copied by hand than through Buffer#copy.
   for (let i = 12; i < qend; i++) out[i] = q[i]!;
-  const layout = shape ? shape(out, answer.layout) : answer.layout;
+  let layout = answer.layout;
   let end = kept.length;
+  if (shape) {
+    const copy = new WireAnswer(optSize > 0 ? out.subarray(0, end) : out, layout);
+    const shaped = shape(copy);
+    if (shaped.wire !== copy.wire) {
+      // New bytes (a shaper that had to decode): copied again, with room for the OPT.
+      end = shaped.wire.length;
+      out = Buffer.allocUnsafe(end + optSize);
+      out.set(shaped.wire);
+    }
+    layout = shaped.layout;
+  }
   if (end + optSize > t.maxSize) end = cutAtRecord(out, layout.records, qend, t.maxSize - optSize).length;
   if (optSize > 0) {
     out[end] = 0;

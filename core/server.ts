@@ -7,7 +7,7 @@ import { HttpsListener } from './https-listener.js';
 import { DEFAULT_LIMITS, Listener, type ClientInfo, type ListenerLimits, type QueryHandler } from './listeners.js';
 import { HANDSHAKE_TIMEOUT_MS, TlsSource } from './tls-listener.js';
 import { createLogger, RateLimitedLog, type Logger } from './log.js';
-import { className, decodeMessage, fqdn, makeErrorReply, Rcode, typeName, WireError, WireReply, type AnswerLayout, type Message, type Reply, type WireAnswer } from './message.js';
+import { className, decodeMessage, fqdn, makeErrorReply, Rcode, typeName, WireError, WireReply, type Message, type Reply, type WireAnswer } from './message.js';
 import { withExtendedError } from './edns.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { DropQuery, isDnsError, SLOW_PATH, type Handler, type LocalPeer, type Peer, type PluginInstance, type ServerControl, type SetupEnv, type TlsProvider, type Transport } from './plugin.js';
@@ -16,6 +16,7 @@ import { QueryRequest, type SignalOwner } from './request.js';
 import { finishAnswer, finishMessage, finishReply, headerOnlyReply, type AnswerTarget, type Finished } from './respond.js';
 import { checkHeader, HeaderCheck, messageFromParsed, parseQuery } from './wire.js';
 import path from 'node:path';
+import client from 'prom-client';
 
 export interface ServerOptions {
   readonly config: Config;
@@ -40,6 +41,8 @@ export interface ServerOptions {
   readonly loadConfig?: () => Config | Promise<Config>;
   /** What a fatal plugin error does (loop detected); default: log and exit(1). */
   readonly onFatal?: (message: string) => void;
+  /** The wire fast path (docs/fast-path.md); default on. Off, every query takes the ordinary path (for comparisons). */
+  readonly fastPath?: boolean;
   /** A reload waits this long for the new config's plugins to be ready before it takes over anyway; default 5 s. */
   readonly reloadReadyTimeoutMs?: number;
 }
@@ -95,6 +98,9 @@ export class DnsServer implements SignalOwner {
   readonly #udpInFlight = new Map<string, number>();
   readonly #maxUdpInFlight: number;
   readonly #udpShedTotal;
+  readonly #fastPath: boolean;
+  /** Queries of blocks with a fast path: answered on it, or sent down the ordinary path (nodens_fast_path_queries_total). */
+  readonly #fastCounts = { fast: 0, fallback: 0 };
   /** Reloads run one at a time, in the order asked; a waiting one cuts short the readiness wait of the running one. */
   #reloads: Promise<void> = Promise.resolve();
   #reloadsWaiting = 0;
@@ -108,6 +114,20 @@ export class DnsServer implements SignalOwner {
     this.#maxUdpSize = Math.max(512, opts.maxUdpSize ?? 4096);
     this.#panics = this.metrics.counter('coredns_panics_total', 'A metrics that counts the number of panics.');
     this.#maxUdpInFlight = opts.limits?.maxUdpInFlightPerClient ?? DEFAULT_LIMITS.maxUdpInFlightPerClient;
+    this.#fastPath = opts.fastPath ?? true;
+    const counts = this.#fastCounts;
+    if (!this.metrics.registry.getSingleMetric('nodens_fast_path_queries_total')) {
+      // Read at scrape time from two numbers: a labelled counter's inc() per query would cost more than the fast path saves.
+      new client.Counter({
+        name: 'nodens_fast_path_queries_total', labelNames: ['path'], registers: [this.metrics.registry],
+        help: 'Queries of server blocks with a fast path, by the path that answered them: fast, or fallback (the ordinary path).',
+        collect() {
+          this.reset();
+          this.inc({ path: 'fast' }, counts.fast);
+          this.inc({ path: 'fallback' }, counts.fallback);
+        },
+      });
+    }
     this.#udpShedTotal = this.metrics.counter('nodens_udp_client_shed_total', 'UDP queries dropped because their client had maxUdpInFlightPerClient queries in flight.');
   }
 
@@ -125,6 +145,11 @@ export class DnsServer implements SignalOwner {
     return server;
   }
 
+  /** Queries answered on the fast path, and those of fast-path blocks that took the ordinary path. */
+  fastPathCounts(): { fast: number; fallback: number } {
+    return { ...this.#fastCounts };
+  }
+
   /** The bound listeners (port 0 resolved), for tests and logs. */
   addresses(): { address: string; port: number; scheme: ServerScheme }[] {
     return [...this.#listeners].map(([key, l]) => ({ address: l.address, port: l.port, scheme: splitListenKey(key).scheme }));
@@ -136,9 +161,15 @@ export class DnsServer implements SignalOwner {
    */
   inject(wire: Buffer, client: Partial<ClientInfo> = {}): Buffer | undefined | Promise<Buffer | undefined> {
     const key = this.#gen.routes.keys().next().value as string;
-    const { address, port } = splitListenKey(key);
-    return this.#handle(key, wire, { address: '127.0.0.1', port: 53000, transport: 'udp', family: 4, ...client }, { address, port });
+    // One LocalPeer per listener, as a listener has: plugins may key things by it.
+    if (this.#injectLocal?.key !== key) {
+      const { address, port } = splitListenKey(key);
+      this.#injectLocal = { key, local: { address, port } };
+    }
+    return this.#handle(key, wire, { address: '127.0.0.1', port: 53000, transport: 'udp', family: 4, ...client }, this.#injectLocal.local);
   }
+
+  #injectLocal: { key: string; local: LocalPeer } | undefined;
 
   // ---- the query path ----
 
@@ -178,10 +209,14 @@ export class DnsServer implements SignalOwner {
     const maxSize = client.transport === 'udp' ? Math.min(req.udpSize, this.#maxUdpSize) : 65535;
     const gen = this.#gen;
     const block = (parsed ? parsed.edns?.version ?? 0 : req.query.edns?.version ?? 0) > 0 ? undefined : route(gen.routes.get(listenerKey), req.qname);
-    if (block?.block.fast && parsed && parsed.qclass === 1) {
+    if (block?.block.fast && parsed && parsed.qclass === 1 && this.#fastPath) {
       req.zone = block.zone;
       const out = this.#serveFast(block.block.fast, req, { queryWire: wire, questionEnd: parsed.questionEnd, maxSize, ednsSize: this.#ednsSize, edns: req.edns, do: req.do });
-      if (out !== undefined) return out;
+      if (out !== undefined) {
+        this.#fastCounts.fast++;
+        return out;
+      }
+      this.#fastCounts.fallback++;
     }
 
     const query = req.query;
@@ -241,7 +276,7 @@ export class DnsServer implements SignalOwner {
     if (answer === undefined) return undefined;
     const producer = links[at]!.name;
     req.producer = producer;
-    const shapers = at > fast.firstShaper ? (wire: Buffer, layout: AnswerLayout) => shapeReply(links, at, req, wire, layout) : undefined;
+    const shapers = at > fast.firstShaper ? (reply: WireAnswer) => shapeReply(links, at, req, reply) : undefined;
     const out = finishAnswer(answer, target, shapers);
     if (fast.sent.length > 0) {
       const ms = performance.now() - req.start;

@@ -1,6 +1,6 @@
 // A cached reply kept in wire form: the bytes without OPT (hop-by-hop), the offsets of every TTL field,
 // and when it was stored. A hit copies the bytes and writes the remaining TTL at those offsets.
-import { WireReply, isWireReply, type Reply, type WireLayout } from '../../core/message.js';
+import { WireAnswer, WireReply, isWireReply, type Reply, type WireLayout } from '../../core/message.js';
 import { encodeMessage, scanMessage, type WireScan } from '../../core/wire.js';
 
 export type Kind = 'success' | 'denial';
@@ -18,6 +18,9 @@ export interface Item {
   /** Popularity for prefetch: hits with no gap longer than the prefetch duration (CoreDNS's freq). */
   hits: number;
   last: number;
+  /** The bytes fast-path hits share (AA set), made on the first one, and the TTL now written in them. */
+  hit?: WireAnswer;
+  hitTtl?: number;
 }
 
 /** Seconds left (negative once expired); CoreDNS truncates the elapsed time to whole seconds. */
@@ -33,6 +36,27 @@ export function materialize(item: Item, ttl: number, aa: boolean): WireReply {
   for (const off of item.ttlOffsets) out.writeUInt32BE(t, off);
   if (aa) out[2]! |= 0x04;
   return new WireReply(out, item.layout);
+}
+
+/**
+ * A hit as the fast path sends it (materialize's bytes, shared by every hit in the same second): the
+ * TTLs are written again only when `ttl` changes. Undefined when the bytes' record ends are unknown.
+ */
+export function hitAnswer(item: Item, ttl: number): WireAnswer | undefined {
+  const records = item.layout.records;
+  if (records === undefined) return undefined;
+  let hit = item.hit;
+  if (hit === undefined) {
+    const wire = Buffer.from(item.wire);
+    wire[2]! |= 0x04;
+    item.hit = hit = new WireAnswer(wire, { questionEnd: item.layout.questionEnd, records });
+  }
+  const t = ttl > 0 ? ttl : 0;
+  if (item.hitTtl !== t) {
+    for (const off of item.ttlOffsets) hit.wire.writeUInt32BE(t, off);
+    item.hitTtl = t;
+  }
+  return hit;
 }
 
 /** CoreDNS's response.Typify, on a scanned message. */

@@ -113,6 +113,8 @@ export function setup(options: ErrorsOptions, env: SetupEnv): Handler {
   const logger = env.logger;
   return {
     serve: (req, next) => serveErrors(consolidator, logger, req, next),
+    // A fast answer is never an error: nothing for errors to do on the fast path.
+    fast: {},
     logsErrors: true,
     close: () => consolidator.stop(),
   };

@@ -4,8 +4,8 @@ import { randomInt } from 'node:crypto';
 import { Rcode, WireReply, type Reply } from '../../core/message.js';
 import { RateLimitedLog, type Logger } from '../../core/log.js';
 import { EdeCode } from '../../core/edns.js';
-import type { Handler, Next, Request, Transport } from '../../core/plugin.js';
-import { DnsError } from '../../core/plugin.js';
+import type { FastPath, Handler, Next, Request, Transport } from '../../core/plugin.js';
+import { DnsError, SLOW_PATH } from '../../core/plugin.js';
 import { encodeMessage } from '../../core/wire.js';
 import { isInZone } from '../../core/zones.js';
 import { ExchangeError } from './exchange.js';
@@ -45,6 +45,9 @@ export class Forward implements Handler {
     this.#policy = policy;
     this.#metrics = metrics;
   }
+
+  /** Upstream answers are not kept: every query forward would handle takes the ordinary path. */
+  readonly fast: FastPath = { answer: () => SLOW_PATH };
 
   serve(req: Request, next: Next): Reply | Promise<Reply> {
     if (!this.#matches(req.qname)) return next();

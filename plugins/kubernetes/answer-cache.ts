@@ -1,23 +1,23 @@
-// Large answers (a headless Service's SRV with glue, A/AAAA of many endpoints) kept as wire bytes from
-// one index change to the next: building 1,000 records per query costs ~200× a ClusterIP answer, which
-// lets one client's queries starve everyone's. An entry is made on the first query after a change and
-// copied per reply; the server cuts it at a record to the client's size (WireLayout.records).
-import { WireReply, type Message, type WireLayout } from '../../core/message.js';
+// Answers made from the index, kept as wire bytes from one index change to the next. Every answer is
+// kept for the fast path (docs/fast-path.md), which sends it without building records or encoding;
+// the ordinary path also answers big ones (a headless Service's SRV with glue, A/AAAA of many
+// endpoints) from them: building 1,000 records per query costs ~200× a ClusterIP answer, which lets
+// one client's queries starve everyone's. An entry is made on the first query after a change; the
+// server cuts it at a record to the client's size (WireLayout.records).
+import { WireReply, type Message, type WireAnswer } from '../../core/message.js';
 import type { Request } from '../../core/plugin.js';
-import { encodeMessage } from '../../core/wire.js';
+import { wireAnswer } from '../../core/wire.js';
 
-/** Answers with fewer records are built per query: cheap, and not worth the memory. */
+/** The ordinary path builds answers with fewer records per query: cheap, and they stay Messages for other plugins. */
 export const BIG_ANSWER_RECORDS = 32;
-const MAX_ENTRIES = 256;
+/** Bounds on what is kept: past either, everything kept is dropped and kept afresh (queries for random names cannot grow it). */
+const MAX_ENTRIES = 50_000;
 const MAX_BYTES = 32 * 1024 * 1024;
 
-interface Entry {
-  readonly wire: Buffer;
-  readonly layout: WireLayout;
-}
-
 export class AnswerCache {
-  readonly #entries = new Map<string, Entry>();
+  /** qtype → lower-cased qname → answer (class IN only): no key string built per query. */
+  readonly #byType = new Map<string, Map<string, WireAnswer>>();
+  #entries = 0;
   #bytes = 0;
   readonly #unsubscribe: () => void;
 
@@ -26,36 +26,40 @@ export class AnswerCache {
     this.#unsubscribe = onChange(() => this.clear());
   }
 
-  /** A copy of the stored answer to this question, or undefined. */
-  get(req: Request): WireReply | undefined {
-    if (this.#entries.size === 0) return undefined;
-    const e = this.#entries.get(keyOf(req));
-    if (e === undefined) return undefined;
-    // Each reply gets its own bytes: the server patches ID, flags, question and OPT in place.
-    return new WireReply(Buffer.from(e.wire), e.layout);
+  /** The kept answer to this question, for the fast path. */
+  answer(req: Request): WireAnswer | undefined {
+    if (this.#entries === 0 || req.qclass !== 'IN') return undefined;
+    return this.#byType.get(req.qtype)?.get(req.qname);
   }
 
-  /**
-   * Keeps `reply` (a positive answer made for `req`) when it is big, and returns it as wire bytes;
-   * a small one is returned as it is.
-   */
+  /** A copy of the kept answer to this question when it is big (the ordinary path builds small ones), or undefined. */
+  get(req: Request): WireReply | undefined {
+    const kept = this.answer(req);
+    if (kept === undefined || kept.layout.records.ends.length < BIG_ANSWER_RECORDS) return undefined;
+    // Each reply gets its own bytes: the server patches ID, flags, question and OPT in place.
+    return new WireReply(Buffer.from(kept.wire), kept.layout);
+  }
+
+  /** Keeps `reply` (an answer made from the index alone for `req`) and returns it: as a copy of the kept bytes when big. */
   offer(req: Request, reply: Message): Message | WireReply {
-    if (reply.answer.length + reply.additional.length + reply.authority.length < BIG_ANSWER_RECORDS || reply.edns) return reply;
-    const ends: number[] = [];
-    const wire = encodeMessage(reply, { recordEnds: ends });
-    const entry: Entry = {
-      wire,
-      layout: { questionEnd: questionEndOf(wire), records: { ends, answer: reply.answer.length, authority: reply.authority.length } },
-    };
-    if (wire.length > MAX_BYTES / 4) return reply;
-    while (this.#entries.size >= MAX_ENTRIES || (this.#bytes + wire.length > MAX_BYTES && this.#entries.size > 0)) this.#evictOldest();
-    this.#entries.set(keyOf(req), entry);
-    this.#bytes += wire.length;
-    return new WireReply(Buffer.from(wire), entry.layout);
+    if (reply.edns || req.qclass !== 'IN') return reply;
+    const kept = wireAnswer(reply);
+    if (kept.wire.length > MAX_BYTES / 4) return reply;
+    if (this.#entries >= MAX_ENTRIES || this.#bytes + kept.wire.length > MAX_BYTES) this.clear();
+    let names = this.#byType.get(req.qtype);
+    if (!names) this.#byType.set(req.qtype, (names = new Map()));
+    const old = names.get(req.qname);
+    if (old) this.#bytes -= old.wire.length;
+    else this.#entries++;
+    names.set(req.qname, kept);
+    this.#bytes += kept.wire.length;
+    const records = reply.answer.length + reply.additional.length + reply.authority.length;
+    return records < BIG_ANSWER_RECORDS ? reply : new WireReply(Buffer.from(kept.wire), kept.layout);
   }
 
   clear(): void {
-    this.#entries.clear();
+    this.#byType.clear();
+    this.#entries = 0;
     this.#bytes = 0;
   }
 
@@ -63,22 +67,4 @@ export class AnswerCache {
     this.#unsubscribe();
     this.clear();
   }
-
-  #evictOldest(): void {
-    const first = this.#entries.entries().next().value;
-    if (!first) return;
-    this.#entries.delete(first[0]);
-    this.#bytes -= first[1].wire.length;
-  }
-}
-
-function keyOf(req: Request): string {
-  return `${req.qname}|${req.qtype}|${req.qclass}`;
-}
-
-/** Just past the single question: its name's labels, then type and class. */
-function questionEndOf(wire: Buffer): number {
-  let pos = 12;
-  while (wire[pos]! !== 0) pos += wire[pos]! + 1;
-  return pos + 5;
 }

@@ -4,7 +4,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { EdeCode, withExtendedError } from '../../core/edns.js';
 import { canonicalIP } from '../../core/ip.js';
 import { Rcode, makeQuery, makeReply, messageOf, type Message, type Reply, type ResourceRecord } from '../../core/message.js';
-import type { Handler, Next, Request } from '../../core/plugin.js';
+import { SLOW_PATH, type FastPath, type Handler, type Next, type Request } from '../../core/plugin.js';
 import { fallsThrough, isInZone, matchZone, stripZone, type Fallthrough } from '../../core/zones.js';
 import { AnswerCache } from './answer-cache.js';
 import type { ExternalAnswer } from '../k8s_external/k8s_external.js';
@@ -39,11 +39,29 @@ const MAX_CHAIN = 8;
 const chainDepth = new AsyncLocalStorage<number>();
 
 export class KubernetesHandler implements Handler {
-  /** Big answers as bytes, until the index changes. */
-  readonly #big: AnswerCache;
+  /** Answers made from the index, as bytes, until it changes; and the index they were made from. */
+  #kept: AnswerCache;
+  #keptFrom: KubernetesHandlerConfig['index'];
 
   constructor(private readonly cfg: KubernetesHandlerConfig) {
-    this.#big = new AnswerCache((l) => cfg.index.onChange(l));
+    this.#keptFrom = cfg.index;
+    this.#kept = new AnswerCache((l) => cfg.index.onChange(l));
+  }
+
+  /** Answers already made since the last index change; any other query in our zones takes serve(). */
+  readonly fast: FastPath = {
+    answer: (req) => (matchZone(req.qname, this.cfg.zones) === undefined ? undefined : this.#answers().answer(req) ?? SLOW_PATH),
+  };
+
+  /** The kept answers of the index answered from now: a reload to another source swaps cfg.index once it syncs. */
+  #answers(): AnswerCache {
+    const index = this.cfg.index;
+    if (index !== this.#keptFrom) {
+      this.#kept.close();
+      this.#keptFrom = index;
+      this.#kept = new AnswerCache((l) => index.onChange(l));
+    }
+    return this.#kept;
   }
 
   serve(req: Request, next: Next): Reply | Promise<Reply> {
@@ -51,7 +69,7 @@ export class KubernetesHandler implements Handler {
     if (zone === undefined) return next();
     if (req.qtype === 'AXFR' || req.qtype === 'IXFR') return makeReply(req.query, { rcode: Rcode.REFUSED });
     // CoreDNS keeps the case of the query in owner names.
-    const big = this.#big.get(req);
+    const big = this.#answers().get(req);
     if (big !== undefined) return big;
     const owner = req.query.question[0]?.name ?? req.qname;
     const res = this.#lookup(req.qname, owner, req.qtype, zone, []);
@@ -123,7 +141,7 @@ export class KubernetesHandler implements Handler {
   }
 
   async close(): Promise<void> {
-    this.#big.close();
+    this.#kept.close();
     await this.cfg.close?.();
   }
 
@@ -135,11 +153,16 @@ export class KubernetesHandler implements Handler {
         const reply = makeReply(req.query, { rcode: Rcode.SERVFAIL, aa: true, authority: [soaRecord(this.cfg, zone)] });
         return withExtendedError(reply, EdeCode.NotReady, 'kubernetes: not yet synced with the API');
       }
-      return makeReply(req.query, { rcode: Rcode.NXDOMAIN, aa: true, authority: [soaRecord(this.cfg, zone)] });
+      return this.#keep(req, keep, makeReply(req.query, { rcode: Rcode.NXDOMAIN, aa: true, authority: [soaRecord(this.cfg, zone)] }));
     }
-    if (res.answer.length === 0) return makeReply(req.query, { aa: true, authority: [soaRecord(this.cfg, zone)] });
+    if (res.answer.length === 0) return this.#keep(req, keep, makeReply(req.query, { aa: true, authority: [soaRecord(this.cfg, zone)] }));
     const reply = makeReply(req.query, { aa: true, tc: res.tc ?? false, answer: res.answer, additional: res.additional ?? [] });
-    return keep && !reply.tc ? this.#big.offer(req, reply) : reply;
+    return this.#keep(req, keep && !reply.tc, reply);
+  }
+
+  /** An answer made from the synced index alone (`keep`) is kept until the index changes. */
+  #keep(req: Request, keep: boolean, reply: Message): Reply {
+    return keep && this.cfg.index.synced ? this.#answers().offer(req, reply) : reply;
   }
 
   #lookup(name: string, owner: string, qtype: string, zone: string, chain: readonly ResourceRecord[]): Result | Promise<Result> {

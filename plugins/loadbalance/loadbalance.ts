@@ -1,8 +1,9 @@
 // The loadbalance handler: reorders A, AAAA and MX records of the reply from the rest of the chain.
-import { isWireReply, messageOf, type Message, type Reply } from '../../core/message.js';
+import { isWireReply, messageOf, WireReply, type Message, type Reply, type WireAnswer } from '../../core/message.js';
 import type { Next, Request } from '../../core/plugin.js';
+import { wireAnswer } from '../../core/wire.js';
 import { mathRandom, roundRobin, shuffleable, type Random } from './shuffle.js';
-import { shuffleWire } from './wire-shuffle.js';
+import { shuffleWire, shuffleWireInPlace } from './wire-shuffle.js';
 
 function worthShuffling(m: Message): boolean {
   for (const section of [m.answer, m.authority, m.additional]) {
@@ -39,4 +40,18 @@ export function serveLoadbalance(req: Request, next: Next, random?: Random): Rep
   const reply = next();
   // Stay synchronous when the rest of the chain is (hosts): no promise per query.
   return reply instanceof Promise ? reply.then((r) => balance(r, req.qtype, random)) : balance(reply, req.qtype, random);
+}
+
+/**
+ * balance() on the fast path's own copy of an answer: permuted in its bytes when it is the plain case,
+ * else decoded, balanced and encoded again (MX, CNAMEs first), as serve() would have.
+ */
+export function balanceAnswer(reply: WireAnswer, qtype: string, random: Random = mathRandom): WireAnswer {
+  const w = reply.wire;
+  if ((w[3]! & 0x0f) !== 0 || ((w[6]! << 8) | w[7]!) + ((w[8]! << 8) | w[9]!) + ((w[10]! << 8) | w[11]!) < 2) return reply;
+  if (qtype === 'AXFR' || qtype === 'IXFR') return reply;
+  const moved = shuffleWireInPlace(reply, random);
+  if (moved) return moved;
+  const balanced = balance(new WireReply(w, reply.layout), qtype, random);
+  return isWireReply(balanced) ? reply : wireAnswer(balanced);
 }

@@ -3,7 +3,7 @@ import { errorAt } from '../../core/config/errors.js';
 import { expectArgs, expectNoBlock } from '../../core/config/args.js';
 import type { Directive } from '../../core/config/types.js';
 import type { Handler, JsonSchema } from '../../core/plugin.js';
-import { serveLoadbalance } from './loadbalance.js';
+import { balanceAnswer, serveLoadbalance } from './loadbalance.js';
 
 const NAME = 'loadbalance';
 
@@ -30,5 +30,8 @@ export function parse(d: Directive): LoadbalanceOptions {
 }
 
 export function setup(): Handler {
-  return { serve: (req, next) => serveLoadbalance(req, next) };
+  return {
+    serve: (req, next) => serveLoadbalance(req, next),
+    fast: { shape: (req, reply) => balanceAnswer(reply, req.qtype) },
+  };
 }

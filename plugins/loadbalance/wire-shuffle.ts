@@ -4,7 +4,7 @@
 // section's, all A or AAAA, and no name in that section points into it (nothing after it can), so
 // moving them whole keeps every compression pointer valid; no other section has anything the shuffle would move
 // (no address, MX or CNAME, which it puts first).
-import { WireReply, type WireLayout } from '../../core/message.js';
+import { WireAnswer, WireReply, type WireLayout } from '../../core/message.js';
 import type { Random } from './shuffle.js';
 
 const A = 1;
@@ -35,11 +35,18 @@ function ownerEnd(wire: Uint8Array, pos: number, floor: number): number {
   return -1;
 }
 
-export function shuffleWire(reply: WireReply, random: Random): WireReply | undefined {
-  const layout = reply.layout;
-  const records = layout?.records;
-  if (!layout || !records) return undefined;
-  const wire = reply.wire;
+/** What a shuffle moves: the records of the last section (`first` onwards), in their new order. */
+interface Plan {
+  readonly first: number;
+  readonly order: number[];
+  readonly startOf: (i: number) => number;
+  readonly ends: readonly number[];
+}
+
+/** The plain case checked (see the top of this file), the last section's records shuffled; else undefined. */
+function plan(wire: Uint8Array, layout: WireLayout, random: Random): Plan | undefined {
+  const records = layout.records;
+  if (!records) return undefined;
   const { ends } = records;
   const total = ends.length;
   if (total !== records.answer + records.authority + ((wire[10]! << 8) | wire[11]!)) return undefined;
@@ -69,17 +76,46 @@ export function shuffleWire(reply: WireReply, random: Random): WireReply | undef
   }
   if (order.length < 2) return undefined;
   shuffle(order, random);
-  const out = Buffer.allocUnsafe(wire.length);
-  out.set(wire.subarray(0, startOf(first)), 0);
-  let pos = startOf(first);
-  const newEnds = ends.slice(0, first);
-  for (const i of order) {
-    out.set(wire.subarray(startOf(i), ends[i]!), pos);
-    pos += ends[i]! - startOf(i);
+  return { first, order, startOf, ends };
+}
+
+/** Writes the planned records from `from` into `to` (from the section's start), returning the new record ends. */
+function move(p: Plan, from: Uint8Array, fromBase: number, to: Uint8Array): number[] {
+  let pos = p.startOf(p.first);
+  const newEnds = p.ends.slice(0, p.first);
+  for (const i of p.order) {
+    to.set(from.subarray(p.startOf(i) - fromBase, p.ends[i]! - fromBase), pos);
+    pos += p.ends[i]! - p.startOf(i);
     newEnds.push(pos);
   }
-  const newLayout: WireLayout = { questionEnd: layout.questionEnd, records: { ...records, ends: newEnds } };
-  return new WireReply(out, newLayout, reply.options);
+  return newEnds;
+}
+
+export function shuffleWire(reply: WireReply, random: Random): WireReply | undefined {
+  const layout = reply.layout;
+  const p = layout && plan(reply.wire, layout, random);
+  if (!layout || !p) return undefined;
+  const wire = reply.wire;
+  const out = Buffer.allocUnsafe(wire.length);
+  out.set(wire.subarray(0, p.startOf(p.first)), 0);
+  const ends = move(p, wire, 0, out);
+  return new WireReply(out, { questionEnd: layout.questionEnd, records: { ...layout.records!, ends } }, reply.options);
+}
+
+/**
+ * shuffleWire on the fast path's own copy of an answer: the records are permuted within its bytes.
+ * When they are all one length (A records of one owner, as a headless Service's) the record ends do
+ * not move and the answer's layout stands; else a new layout over the same bytes. Undefined when the
+ * bytes are not the plain case.
+ */
+export function shuffleWireInPlace(reply: WireAnswer, random: Random): WireAnswer | undefined {
+  const p = plan(reply.wire, reply.layout, random);
+  if (!p) return undefined;
+  const start = p.startOf(p.first);
+  const section = Buffer.from(reply.wire.subarray(start, p.ends[p.ends.length - 1]));
+  const ends = move(p, section, start, reply.wire);
+  const sameEnds = ends.every((e, i) => e === p.ends[i]);
+  return sameEnds ? reply : new WireAnswer(reply.wire, { questionEnd: reply.layout.questionEnd, records: { ...reply.layout.records, ends } });
 }
 
 /** shuffle.ts's shuffle, on indices: the same draws give the same order. */

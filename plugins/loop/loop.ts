@@ -1,7 +1,7 @@
 // The loop handler: counts our own probe queries; seeing one more than twice means a forwarding loop
 // leads back here, and the process is stopped before the loop can amplify. A pass-through otherwise.
 import { makeErrorReply, Rcode, type Reply } from '../../core/message.js';
-import type { Handler, Next, Request } from '../../core/plugin.js';
+import { SLOW_PATH, type FastPath, type Handler, type Next, type Request } from '../../core/plugin.js';
 
 /** `host:port` as Go's net.JoinHostPort writes it (IPv6 in brackets; '' for a wildcard bind). */
 export function joinHostPort(host: string, port: number): string {
@@ -23,6 +23,11 @@ export class Loop implements Handler {
     private readonly listenAddress: () => string,
     private readonly fatal: (message: string) => void,
   ) {}
+
+  /** Only its own probe needs serve(); every other query just passes. */
+  readonly fast: FastPath = {
+    answer: (req) => (this.#off || req.qtype !== 'HINFO' || req.qname !== this.qname ? undefined : SLOW_PATH),
+  };
 
   serve(req: Request, next: Next): Reply | Promise<Reply> {
     if (this.#off || req.qtype !== 'HINFO' || req.qname !== this.qname) return next();

@@ -8,11 +8,13 @@ import { CounterVec, HistogramVec, registered, type CounterCell, type HistogramC
 export const SIZE_BUCKETS = [0, 100, 200, 300, 400, 511, 1023, 2047, 4095, 8291, 16e3, 32e3, 48e3, 64e3];
 
 /** The query types CoreDNS counts by name; every other type is "other". */
-const MONITORED_TYPES = new Set([
+const MONITORED_TYPES = [
   'A', 'AAAA', 'CNAME', 'DNSKEY', 'DS', 'MX', 'NSEC3', 'NSEC', 'NS', 'PTR', 'RRSIG', 'SOA', 'SRV', 'TXT', 'HTTPS', 'IXFR', 'AXFR', 'ANY',
-]);
+];
+/** Each monitored type's index; "other" is MONITORED_TYPES.length. */
+const TYPE_INDEX = new Map(MONITORED_TYPES.map((t, i) => [t, i]));
 export function typeLabel(qtype: string): string {
-  return MONITORED_TYPES.has(qtype) ? qtype : 'other';
+  return TYPE_INDEX.has(qtype) ? qtype : 'other';
 }
 
 /** miekg/dns RcodeToString; unknown codes are written as their number, as CoreDNS's rcode.ToString does. */
@@ -64,7 +66,8 @@ export class Series {
   readonly requestSize: HistogramCell;
   readonly responseSize: HistogramCell;
   readonly duration: HistogramCell;
-  readonly #responses = new Map<string, CounterCell>();
+  /** responses_total cells by plugin, then rcode (every rcode fits 12 bits). */
+  readonly #responses = new Map<string, CounterCell[]>();
 
   constructor(private readonly v: DnsVectors, private readonly server: string, private readonly zone: string, proto: string, family: string, type: string) {
     const view = '';
@@ -77,26 +80,26 @@ export class Series {
 
   /** The responses_total cell of an rcode and the plugin that wrote the reply ('' for the server). */
   response(rcode: number, plugin: string): CounterCell {
-    const key = `${rcode} ${plugin}`;
-    let c = this.#responses.get(key);
-    if (!c) this.#responses.set(key, (c = this.v.responses.cell([this.server, this.zone, '', rcodeLabel(rcode), plugin])));
-    return c;
+    let byRcode = this.#responses.get(plugin);
+    if (!byRcode) this.#responses.set(plugin, (byRcode = []));
+    return (byRcode[rcode] ??= this.v.responses.cell([this.server, this.zone, '', rcodeLabel(rcode), plugin]));
   }
 }
 
-/** Series by (server, zone, proto, family, type label): every label is from a small, fixed set. */
+/**
+ * Series by server, zone, then a slot for (type label, proto, family): every label is from a small,
+ * fixed set, and a query's series is found without building a key.
+ */
 export class SeriesCache {
-  readonly #map = new Map<string, Series>();
+  readonly #map = new Map<string, Map<string, Series[]>>();
   constructor(private readonly v: DnsVectors) {}
 
   get(server: string, zone: string, proto: string, family: 4 | 6, qtype: string): Series {
-    const type = typeLabel(qtype);
-    const key = `${server}|${zone}|${proto}${family}|${type}`;
-    let s = this.#map.get(key);
-    if (!s) {
-      s = new Series(this.v, server, zoneLabel(zone), proto, family === 6 ? '2' : '1', type);
-      this.#map.set(key, s);
-    }
-    return s;
+    let zones = this.#map.get(server);
+    if (!zones) this.#map.set(server, (zones = new Map()));
+    let slots = zones.get(zone);
+    if (!slots) zones.set(zone, (slots = []));
+    const slot = ((TYPE_INDEX.get(qtype) ?? MONITORED_TYPES.length) * 2 + (proto === 'tcp' ? 1 : 0)) * 2 + (family === 6 ? 1 : 0);
+    return (slots[slot] ??= new Series(this.v, server, zoneLabel(zone), proto, family === 6 ? '2' : '1', typeLabel(qtype)));
   }
 }
