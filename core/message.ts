@@ -31,10 +31,12 @@ const TYPE_CODES: Record<string, number> = {
   DNAME: 39, OPT: 41, DS: 43, SSHFP: 44, RRSIG: 46, NSEC: 47, DNSKEY: 48, NSEC3: 50, TLSA: 52,
   SVCB: 64, HTTPS: 65, IXFR: 251, AXFR: 252, ANY: 255, CAA: 257,
 };
-const TYPE_NAMES = new Map<number, string>(Object.entries(TYPE_CODES).map(([k, v]) => [v, k]));
+/** Names by code, an array indexed by code (every named code is below 512): no hash per query. */
+const TYPE_NAMES: (string | undefined)[] = [];
+for (const [name, code] of Object.entries(TYPE_CODES)) TYPE_NAMES[code] = name;
 
 export function typeName(code: number): string {
-  return TYPE_NAMES.get(code) ?? `TYPE${code}`;
+  return TYPE_NAMES[code] ?? `TYPE${code}`;
 }
 export function typeCode(name: string): number {
   const code = TYPE_CODES[name];
@@ -46,9 +48,10 @@ export function typeCode(name: string): number {
   throw new Error(`unknown record type ${name}`);
 }
 export const CLASS_CODES: Record<string, number> = { IN: 1, CH: 3, HS: 4, NONE: 254, ANY: 255 };
-const CLASS_NAMES = new Map<number, string>(Object.entries(CLASS_CODES).map(([k, v]) => [v, k]));
+const CLASS_NAMES: (string | undefined)[] = [];
+for (const [name, code] of Object.entries(CLASS_CODES)) CLASS_NAMES[code] = name;
 export function className(code: number): string {
-  return CLASS_NAMES.get(code) ?? `CLASS${code}`;
+  return CLASS_NAMES[code] ?? `CLASS${code}`;
 }
 /** A class name's code: IN, CH, CLASS3 (RFC 3597); 1 (IN) for anything else. */
 export function classCode(name: string): number {

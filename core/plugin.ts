@@ -131,7 +131,7 @@ export interface FastPath {
    * Reorders the records of a later plugin's answer before it is cut to the client's size
    * (loadbalance). `reply` is this query's own copy (ID, flags and question already the client's):
    * permute its bytes in place and return it (or a WireAnswer over the same bytes with new record
-   * ends), or return new bytes.
+   * ends), or return new bytes. Not called for an answer of fewer than two records.
    */
   shape?(req: Request, reply: WireAnswer): WireAnswer;
   /** The fast answer was sent (prometheus counts): its rcode, size, the plugin that answered, and how long it took. */

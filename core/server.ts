@@ -16,6 +16,7 @@ import { QueryRequest, type SignalOwner } from './request.js';
 import { finishAnswer, finishMessage, finishReply, headerOnlyReply, type AnswerTarget, type Finished } from './respond.js';
 import { checkHeader, HeaderCheck, messageFromParsed, parseQuery } from './wire.js';
 import path from 'node:path';
+import { isInZone } from './zones.js';
 import client from 'prom-client';
 
 export interface ServerOptions {
@@ -276,7 +277,8 @@ export class DnsServer implements SignalOwner {
     if (answer === undefined) return undefined;
     const producer = links[at]!.name;
     req.producer = producer;
-    const shapers = at > fast.firstShaper ? (reply: WireAnswer) => shapeReply(links, at, req, reply) : undefined;
+    // Shapers reorder records: an answer with fewer than two has nothing to reorder.
+    const shapers = at > fast.firstShaper && answer.layout.records.ends.length > 1 ? (reply: WireAnswer) => shapeReply(links, at, req, reply) : undefined;
     const out = finishAnswer(answer, target, shapers);
     if (fast.sent.length > 0) {
       const ms = performance.now() - req.start;
@@ -660,6 +662,8 @@ class RouteTable {
   readonly #zones = new Map<string, Block>();
   /** Label counts of the zones, longest first. */
   #depths: number[] = [];
+  /** The route when the table has one zone (the usual listener: '.'), made once: no lookup per query. */
+  #only: { block: Block; zone: string } | undefined;
 
   has(zone: string): boolean {
     return this.#zones.has(zone);
@@ -669,9 +673,12 @@ class RouteTable {
     this.#zones.set(zone, block);
     const depth = zone === '' ? 0 : zone.split('.').length;
     if (!this.#depths.includes(depth)) this.#depths = [...this.#depths, depth].sort((a, b) => b - a);
+    this.#only = this.#zones.size === 1 ? { block, zone } : undefined;
   }
 
   match(qname: string): { block: Block; zone: string } | undefined {
+    const only = this.#only;
+    if (only) return isInZone(qname, only.zone) ? only : undefined;
     const labels = qname === '' ? 0 : countDots(qname) + 1;
     for (const depth of this.#depths) {
       if (depth > labels) continue;

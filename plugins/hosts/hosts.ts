@@ -54,49 +54,44 @@ export function serveHosts(state: HostsState, req: Request, next: Next): Reply |
   return makeReply(req.query, { aa: true, answer });
 }
 
-/** Answers kept as bytes for the fast path, per name and type, for one index (a reload starts afresh). */
-export class HostsAnswers {
+/** The PTR answers kept as bytes for the fast path, for one index (a reload starts afresh); A and AAAA live on the entries. */
+export class PtrAnswers {
   #index: HostsIndex | undefined;
-  readonly #byType = new Map<string, Map<string, WireAnswer>>();
+  readonly #byName = new Map<string, WireAnswer>();
 
-  get(index: HostsIndex, qtype: string, qname: string): WireAnswer | undefined {
+  for(index: HostsIndex): Map<string, WireAnswer> {
     if (index !== this.#index) {
       this.#index = index;
-      this.#byType.clear();
+      this.#byName.clear();
     }
-    return this.#byType.get(qtype)?.get(qname);
-  }
-
-  set(qtype: string, qname: string, answer: WireAnswer): void {
-    let names = this.#byType.get(qtype);
-    if (!names) this.#byType.set(qtype, (names = new Map()));
-    names.set(qname, answer);
+    return this.#byName;
   }
 }
 
 /**
  * serveHosts on the fast path: an A, AAAA or PTR answer from a name of the file, as bytes made on its
  * first query. Whatever serveHosts would pass on is passed on; the rest (wildcards, NODATA, SERVFAIL)
- * takes the ordinary path. A name's kept answers hold only names of the index, so they are bounded by it.
+ * takes the ordinary path. Kept answers hold only names of the index, so they are bounded by it.
  */
-export function fastHosts(state: HostsState, answers: HostsAnswers, req: Request): WireAnswer | undefined | typeof SLOW_PATH {
+export function fastHosts(state: HostsState, ptrAnswers: PtrAnswers, req: Request): WireAnswer | undefined | typeof SLOW_PATH {
   const { qname, qtype } = req;
   const index = state.index;
-  if (qtype !== 'PTR' && matchZone(qname, state.origins) === undefined) return undefined;
-  let records: readonly ResourceRecord[];
-  if (qtype === 'PTR') {
-    const ptr = index.ptr.get(qname);
-    if (ptr === undefined) return undefined;
-    records = ptr;
-  } else if (qtype === 'A' || qtype === 'AAAA') {
+  if (qtype === 'A' || qtype === 'AAAA') {
+    if (matchZone(qname, state.origins) === undefined) return undefined;
     const entry = index.names.get(qname);
     if (entry === undefined) return SLOW_PATH;
-    records = qtype === 'A' ? entry.a : entry.aaaa;
-    if (records.length === 0) return SLOW_PATH;
-  } else {
-    return SLOW_PATH;
+    if (qtype === 'A') {
+      if (entry.a.length === 0) return SLOW_PATH;
+      return (entry.fastA ??= wireAnswer(makeReply(req.query, { aa: true, answer: entry.a })));
+    }
+    if (entry.aaaa.length === 0) return SLOW_PATH;
+    return (entry.fastAAAA ??= wireAnswer(makeReply(req.query, { aa: true, answer: entry.aaaa })));
   }
-  let answer = answers.get(index, qtype, qname);
-  if (answer === undefined) answers.set(qtype, qname, (answer = wireAnswer(makeReply(req.query, { aa: true, answer: records }))));
+  if (qtype !== 'PTR') return matchZone(qname, state.origins) === undefined ? undefined : SLOW_PATH;
+  const ptr = index.ptr.get(qname);
+  if (ptr === undefined) return undefined;
+  const kept = ptrAnswers.for(index);
+  let answer = kept.get(qname);
+  if (answer === undefined) kept.set(qname, (answer = wireAnswer(makeReply(req.query, { aa: true, answer: ptr }))));
   return answer;
 }

@@ -1,7 +1,7 @@
 // Parsing /etc/hosts-style text and building the lookup index: answers are prebuilt per name, so a
 // query costs one map lookup.
 import { bytesToIPv6, ipv6ToBytes, isIPv4, isIPv6, reverseName } from '../../core/ip.js';
-import type { AAAARecord, ARecord, NameRecord } from '../../core/message.js';
+import type { AAAARecord, ARecord, NameRecord, WireAnswer } from '../../core/message.js';
 import { matchZone, normalizeZone } from '../../core/zones.js';
 
 /** Addresses by name and names by address, in file order, as hosts(5) lists them. */
@@ -64,6 +64,9 @@ export function parseHosts(text: string, origins: readonly string[], autoReverse
 export interface HostEntry {
   readonly a: readonly ARecord[];
   readonly aaaa: readonly AAAARecord[];
+  /** The fast path's answers, made on the first query for each (hosts.ts): they live and go with the index. */
+  fastA?: WireAnswer;
+  fastAAAA?: WireAnswer;
 }
 
 export interface HostsIndex {
@@ -92,6 +95,8 @@ export function buildIndex(maps: readonly HostsMap[], ttl: number): HostsIndex {
     names.set(name, {
       a: (v4.get(name) ?? []).map((ip) => ({ name, ttl, type: 'A', data: ip })),
       aaaa: (v6.get(name) ?? []).map((ip) => ({ name, ttl, type: 'AAAA', data: ip })),
+      fastA: undefined,
+      fastAAAA: undefined,
     });
   }
   const ptr = new Map<string, NameRecord[]>();

@@ -8,7 +8,7 @@ import { errorAt } from '../../core/config/errors.js';
 import type { Directive, ParseContext, Token } from '../../core/config/types.js';
 import type { CheckContext, Handler, JsonSchema, SetupEnv } from '../../core/plugin.js';
 import { normalizeZone } from '../../core/zones.js';
-import { fastHosts, HostsAnswers, serveHosts, type HostsState } from './hosts.js';
+import { fastHosts, PtrAnswers, serveHosts, type HostsState } from './hosts.js';
 import { buildIndex, emptyHostsMap, parseAddress, parseHosts, type HostsMap } from './hostsfile.js';
 
 const NAME = 'hosts';
@@ -164,10 +164,10 @@ export async function setup(options: HostsOptions, env: SetupEnv): Promise<Handl
     : undefined;
   timer?.unref();
 
-  const answers = new HostsAnswers();
+  const ptrAnswers = new PtrAnswers();
   return {
     serve: (req, next) => serveHosts(state, req, next),
-    fast: { answer: (req) => fastHosts(state, answers, req) },
+    fast: { answer: (req) => fastHosts(state, ptrAnswers, req) },
     close: () => clearInterval(timer),
   };
 }
