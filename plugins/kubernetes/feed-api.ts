@@ -6,7 +6,7 @@
 import { RateLimitedLog, type Logger } from '../../core/log.js';
 import { endpointAccess, inClusterAccess, kubeconfigAccess, type ClusterAccess } from './cluster-access.js';
 import { getJson, watchLines, type WatchParams } from './feed-http.js';
-import { MalformedReport, waitForSync, type Feed, type MalformedCounter } from './feed.js';
+import { MalformedReport, releaseMemory, waitForSync, type Feed, type MalformedCounter } from './feed.js';
 import { ListWatch, type Informer, type ObjectList } from './list-watch.js';
 import type { KObject, ResourceKind, TrimOptions } from './objects.js';
 import type { EventType, IndexSink } from './service-index.js';
@@ -223,6 +223,10 @@ export function startApiFeed(index: IndexSink, options: ApiFeedOptions, logger: 
     if (states.every((x) => x.synced)) {
       index.markSynced();
       logger.info(`synced ${kinds.join(', ')} in ${((Date.now() - started) / 1000).toFixed(2)}s`);
+      // Once the lists are garbage (after this turn), and before the server answers its first query.
+      setImmediate(() => {
+        if (!stopping) releaseMemory();
+      });
     }
   };
 

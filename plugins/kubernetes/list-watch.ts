@@ -97,22 +97,29 @@ export class ListWatch<T extends ListedObject> implements Informer<T> {
     }
     if (this.#stopped) return;
     this.#emit('connect', undefined);
-    if (!this.#resourceVersion) {
-      let list: ObjectList<T>;
-      try {
-        list = await this.listFn();
-      } catch (listErr) {
-        this.#emit('error', listErr);
-        return;
-      }
-      this.#deleteMissing(list.items);
-      for (const obj of list.items ?? []) this.#addOrUpdate(obj);
-      this.#resourceVersion = list.metadata ? list.metadata.resourceVersion || '' : '';
-    }
+    if (!this.#resourceVersion && !(await this.#relist())) return;
     const params: WatchParams = { resourceVersion: this.#resourceVersion };
     if (this.labelSelector !== undefined) params.labelSelector = this.labelSelector;
     if (this.fieldSelector !== undefined) params.fieldSelector = this.fieldSelector;
     this.#request = await this.watcher.watch(this.path, params, this.#watchHandler.bind(this), this.#doneHandler.bind(this));
+  }
+
+  /**
+   * Lists and applies the list; false when listing failed (reported). A method of its own so that the list
+   * is garbage once applied, not held by the frame that waits for the watch.
+   */
+  async #relist(): Promise<boolean> {
+    let list: ObjectList<T>;
+    try {
+      list = await this.listFn();
+    } catch (listErr) {
+      this.#emit('error', listErr);
+      return false;
+    }
+    this.#deleteMissing(list.items);
+    for (const obj of list.items ?? []) this.#addOrUpdate(obj);
+    this.#resourceVersion = list.metadata ? list.metadata.resourceVersion || '' : '';
+    return true;
   }
 
   /** client-node's watchHandler: async, so that what a callback throws rejects it. */
