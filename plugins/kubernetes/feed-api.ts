@@ -225,7 +225,7 @@ export function startApiFeed(index: IndexSink, options: ApiFeedOptions, logger: 
       logger.info(`synced ${kinds.join(', ')} in ${((Date.now() - started) / 1000).toFixed(2)}s`);
       // Once the lists are garbage (after this turn), and before the server answers its first query.
       setImmediate(() => {
-        if (!stopping) releaseMemory();
+        if (!stopping) releaseMemory(states.reduce((n, x) => n + (x.informer?.size ?? 0), 0));
       });
     }
   };
