@@ -31,10 +31,10 @@ COPY --from=build /src/dist ./dist
 USER node
 # DNS, prometheus, health, ready.
 EXPOSE 53/udp 53/tcp 9153 8080 8181
-# --max-semi-space-size=16: Node 24 lets the young generation grow to 128 MB committed; capped at 16 MB the
-# 10k Service / 100k endpoint index runs in ~188 MB RSS instead of ~240, at no measured cost per query
-# (test/bench/kubernetes-scale.ts with K8S_BENCH_NODE_FLAGS, test/bench/inject.ts; 1 MB did cost CPU).
-# In NODE_OPTIONS so that workers inherit it and a deployment can change it.
+# --max-semi-space-size=16: Node 24 lets the young generation grow to 128 MB committed; capped at 16 MB it
+# stays within 32 MB while answering (the 10k Service / 100k endpoint index: ~100 MB RSS after sync, 105-108
+# while answering), at no measured cost per query (test/bench/inject.ts; 1 MB did cost CPU).
+# In NODE_OPTIONS so that workers inherit it and a deployment can change it; test/bench reads it from here.
 ENV NODE_OPTIONS=--max-semi-space-size=16
 ENTRYPOINT ["dumb-init", "--single-child", "--rewrite", "10:1", "--", "node", "--disable-sigusr1", "dist/bin/nodens.js"]
 CMD ["-conf", "/etc/nodens/Corefile"]

@@ -143,7 +143,7 @@ export function nsAddrs(cfg: AnswerConfig, zone: string): { name: string; ip: st
   for (const ip of local) {
     for (const e of cfg.index.endpointOwners(ip)) {
       if (e.kind === 'Headless') {
-        for (const a of readyAddresses(e.slices, cfg.index.endpointPodNames)) out.push({ name: targetName(e, a.label, zone), ip: a.ip });
+        for (const a of readyAddresses(e.slices)) out.push({ name: targetName(e, a.label, zone), ip: a.ip });
       } else if (e.clusterIPs[0] !== undefined) {
         out.push({ name: targetName(e, '', zone), ip: e.clusterIPs[0] });
       }

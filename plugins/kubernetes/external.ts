@@ -34,16 +34,16 @@ export function externalServices(cfg: AnswerConfig, base: string, headless: bool
   const entry = cfg.index.entry(service, namespace);
   const services: ExternalAnswer[] = [];
   if (!entry) return { services, rcode: Rcode.NXDOMAIN };
-  const externalIPs = entry.service.spec.externalIPs ?? [];
+  const externalIPs = entry.externalIPs;
   const base0 = { service: entry.name, namespace: entry.namespace, ttl: cfg.ttl };
   if (headless && externalIPs.length === 0 && (entry.kind === 'Headless' || endpoint !== '')) {
-    for (const a of readyAddresses(entry.slices, cfg.index.endpointPodNames)) {
+    for (const a of readyAddresses(entry.slices)) {
       if (endpoint !== '' && a.label !== endpoint) continue;
       for (const p of a.ports) if (matches(port, p.name) && matches(protocol, p.protocol)) services.push({ ...base0, host: a.ip, port: p.port, label: a.label });
     }
   } else {
     for (const host of externalIPs) {
-      for (const p of entry.service.spec.ports ?? []) if (matches(port, p.name) && matches(protocol, p.protocol)) services.push({ ...base0, host, port: p.port, label: '' });
+      for (const p of entry.ports) if (matches(port, p.name) && matches(protocol, p.protocol)) services.push({ ...base0, host, port: p.port, label: '' });
     }
   }
   return { services, rcode: services.length > 0 ? Rcode.NOERROR : Rcode.NXDOMAIN };
@@ -54,7 +54,7 @@ export function externalAddresses(cfg: AnswerConfig): string[] {
   const out: string[] = [];
   for (const ip of cfg.localIPs()) {
     for (const e of cfg.index.endpointOwners(ip)) {
-      for (const x of e.service.spec.externalIPs ?? []) if (!out.includes(x) && /^[\d.:a-f]+$/i.test(x)) out.push(x);
+      for (const x of e.externalIPs) if (!out.includes(x) && /^[\d.:a-f]+$/i.test(x)) out.push(x);
     }
   }
   return out.length > 0 ? out : nsAddrs(cfg, '').map((a) => a.ip);

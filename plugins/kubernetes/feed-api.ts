@@ -1,16 +1,13 @@
-// The API server feed: one client-node informer per resource (makeInformer's ListWatch, over our own watch
-// stream, feed-http.ts, that asks for bookmarks and a server-side timeout), kept alive across errors:
+// The API server feed: one informer per resource (list-watch.ts, client-node's ListWatch loop, over our own
+// watch stream, feed-http.ts, that asks for bookmarks and a server-side timeout), kept alive across errors:
 // restarts with capped jittered backoff, a watchdog for silent watches, a stopping flag. Every list item
 // and watch event is checked (validate.ts) and trimmed before the informer caches it; what fails is
 // counted, logged once per interval and skipped, and a stream that cannot be trusted is restarted.
-import type { KubernetesListObject, KubernetesObject } from '@kubernetes/client-node';
-// Deep imports: the package index (and its KubeConfig) loads the whole generated API, ~70 MB of RSS.
-import { ListWatch } from '@kubernetes/client-node/dist/cache.js';
-import type { Watch } from '@kubernetes/client-node/dist/watch.js';
 import { RateLimitedLog, type Logger } from '../../core/log.js';
 import { endpointAccess, inClusterAccess, kubeconfigAccess, type ClusterAccess } from './cluster-access.js';
 import { getJson, watchLines, type WatchParams } from './feed-http.js';
-import { MalformedReport, waitForSync, type Feed, type MalformedCounter } from './feed.js';
+import { MalformedReport, releaseMemory, waitForSync, type Feed, type MalformedCounter } from './feed.js';
+import { ListWatch, type Informer, type ObjectList } from './list-watch.js';
 import type { KObject, ResourceKind, TrimOptions } from './objects.js';
 import type { EventType, IndexSink } from './service-index.js';
 import { checkAndTrim, preview, typeName } from './validate.js';
@@ -71,7 +68,7 @@ export function clusterAccess(o: ApiFeedOptions): ClusterAccess | Promise<Cluste
 }
 
 /** Lists a resource page by page, checking and trimming each item before the next page arrives. */
-async function listAll(access: ClusterAccess, kind: ResourceKind, selector: string | undefined, pageSize: number, trim: TrimOptions, malformed: MalformedReport): Promise<KubernetesListObject<KubernetesObject>> {
+async function listAll(access: ClusterAccess, kind: ResourceKind, selector: string | undefined, pageSize: number, trim: TrimOptions, malformed: MalformedReport): Promise<ObjectList<KObject>> {
   const items: KObject[] = [];
   let cont = '';
   let resourceVersion = '';
@@ -94,7 +91,7 @@ async function listAll(access: ClusterAccess, kind: ResourceKind, selector: stri
     cont = page.continue;
     resourceVersion = page.resourceVersion || resourceVersion;
   } while (cont);
-  return { metadata: { resourceVersion }, items: items as KubernetesObject[] };
+  return { metadata: { resourceVersion }, items };
 }
 
 /** A list page's items and paging fields, or what is wrong with it. */
@@ -162,9 +159,9 @@ export function watchLineHandler(kind: ResourceKind, trim: TrimOptions, malforme
   };
 }
 
-/** Passes an informer's add/update/delete to the index; what the index throws is reported, not thrown into client-node. */
-export function connectIndex(informer: ListWatch<KubernetesObject>, kind: ResourceKind, index: IndexSink, malformed: MalformedReport): void {
-  const apply = (type: EventType) => (obj: KubernetesObject) => {
+/** Passes an informer's add/update/delete to the index; what the index throws is reported, not thrown into the informer. */
+export function connectIndex<T>(informer: Informer<T>, kind: ResourceKind, index: IndexSink, malformed: MalformedReport): void {
+  const apply = (type: EventType) => (obj: T) => {
     try {
       index.apply(kind, type, obj as unknown as KObject);
     } catch (err) {
@@ -178,7 +175,7 @@ export function connectIndex(informer: ListWatch<KubernetesObject>, kind: Resour
 
 interface ResourceState {
   readonly kind: ResourceKind;
-  informer?: ListWatch<KubernetesObject>;
+  informer?: ListWatch<KObject>;
   current?: AbortController;
   lastActivity: number;
   attempt: number;
@@ -226,11 +223,15 @@ export function startApiFeed(index: IndexSink, options: ApiFeedOptions, logger: 
     if (states.every((x) => x.synced)) {
       index.markSynced();
       logger.info(`synced ${kinds.join(', ')} in ${((Date.now() - started) / 1000).toFixed(2)}s`);
+      // Once the lists are garbage (after this turn), and before the server answers its first query.
+      setImmediate(() => {
+        if (!stopping) releaseMemory(states.reduce((n, x) => n + (x.informer?.size ?? 0), 0));
+      });
     }
   };
 
   /**
-   * What client-node's ListWatch calls to watch: asks for bookmarks and a server-side timeout, and lets
+   * What the informer (ListWatch) calls to watch: asks for bookmarks and a server-side timeout, and lets
    * through only well-formed events with checked, trimmed objects. A malformed event is counted, logged and
    * skipped; a line that is not JSON, or too many malformed events, ends the stream (restarted with backoff).
    */
@@ -288,9 +289,9 @@ export function startApiFeed(index: IndexSink, options: ApiFeedOptions, logger: 
       recovered(s);
       return list;
     };
-    const informer = new ListWatch<KubernetesObject>(PATHS[s.kind], watcher(s, resolved) as unknown as Watch, listFn, false, selectors[s.kind]);
+    const informer = new ListWatch<KObject>(PATHS[s.kind], watcher(s, resolved), listFn, selectors[s.kind]);
     connectIndex(informer, s.kind, index, malformed);
-    // Any error but 410 stops a client-node informer for good, and so does stop(): restart unless stopping.
+    // Any error but 410 stops an informer for good (as client-node's), and so does stop(): restart unless stopping.
     informer.on('error', (err: unknown) => scheduleRestart(s, err));
     s.informer = informer;
     void informer.start().catch((err: unknown) => scheduleRestart(s, err));

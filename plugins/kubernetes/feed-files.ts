@@ -6,7 +6,7 @@ import { readFile, readdir, stat } from 'node:fs/promises';
 import { basename, dirname, extname, join } from 'node:path';
 import { LineCounter, parseAllDocuments } from 'yaml';
 import type { Logger } from '../../core/log.js';
-import { MalformedReport, waitForSync, type Feed, type MalformedCounter } from './feed.js';
+import { MalformedReport, releaseMemory, waitForSync, type Feed, type MalformedCounter } from './feed.js';
 import { parseLabelSelector } from './labels.js';
 import type { KObject, ResourceKind } from './objects.js';
 import type { IndexSink } from './service-index.js';
@@ -183,6 +183,10 @@ export function startFileFeed(index: IndexSink, options: FileFeedOptions, logger
     if (!index.synced) {
       index.markSynced();
       logger.info(`loaded ${current.get('services')!.size} services, ${current.get('endpointslices')!.size} endpoint slices from ${files.length} manifest file(s)`);
+      // Once the parsed files are garbage (after this turn), and before the server answers its first query.
+      setImmediate(() => {
+        if (!stopped) releaseMemory(objects.length);
+      });
     } else if (changes > 0) {
       logger.info(`manifests changed: ${changes} object change(s) applied`);
     }

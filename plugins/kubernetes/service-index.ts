@@ -1,11 +1,12 @@
 // The one index every feed writes into: Services, EndpointSlices, Namespaces and Pods, applied one event at
 // a time. Each event rebuilds only the ServiceEntry it touches (ready answers per name) and its share of
-// the reverse maps, so a query is a map lookup and an update costs the size of one Service.
+// the reverse maps, so a query is a map lookup and an update costs the size of one Service. Objects are not
+// kept: a Service's facts live in its entry, a slice as its ready addresses (records.ts).
 import { canonicalIP } from '../../core/ip.js';
 import {
-  SERVICE_NAME_LABEL, objectKey, type KEndpointSlice, type KNamespace, type KObject, type KPod, type KService, type ResourceKind,
+  SERVICE_NAME_LABEL, type KEndpointSlice, type KNamespace, type KObject, type KPod, type KService, type ResourceKind,
 } from './objects.js';
-import { buildEntry, viewOf, type ServiceEntry, type ServiceView } from './records.js';
+import { buildEntry, Interner, serviceFacts, sliceRecord, viewOf, type ServiceEntry, type ServiceFacts, type ServiceView, type SliceRecord } from './records.js';
 import { checkObject } from './validate.js';
 
 export type EventType = 'add' | 'update' | 'delete';
@@ -55,6 +56,8 @@ const KIND_OF: Record<ResourceKind, ChangeKind> = { services: 'service', endpoin
 
 type Multi<T> = Map<string, T | T[]>;
 
+const NO_SLICES: readonly SliceRecord[] = Object.freeze([]);
+
 function addMulti<T>(map: Multi<T>, key: string, value: T): void {
   const cur = map.get(key);
   if (cur === undefined) map.set(key, value);
@@ -79,10 +82,14 @@ function getMulti<T>(map: Multi<T>, key: string): readonly T[] {
 
 export class ServiceIndex implements IndexSink, ServiceIndexReader {
   readonly #podNames: boolean;
-  readonly #services = new Map<string, KService>();
+  /** One per Service: its facts and ready answers. */
   readonly #entries = new Map<string, ServiceEntry>();
+  /** Services whose spec.clusterIP is None (the programming-duration metric's label). */
+  readonly #clusterIPNone = new Set<string>();
   readonly #sliceOwner = new Map<string, string>();
-  readonly #slicesBySvc = new Map<string, KEndpointSlice[]>();
+  /** By Service key, Service or not yet: the slices that name it. */
+  readonly #slicesBySvc = new Map<string, readonly SliceRecord[]>();
+  readonly #pool = new Interner();
   readonly #namespaces = new Set<string>();
   readonly #clusterRev: Multi<ServiceEntry> = new Map();
   readonly #endpointRev: Multi<ServiceEntry> = new Map();
@@ -112,7 +119,7 @@ export class ServiceIndex implements IndexSink, ServiceIndexReader {
     return this.#podNames;
   }
   get size(): { services: number; endpointSlices: number; namespaces: number; pods: number } {
-    return { services: this.#services.size, endpointSlices: this.#sliceOwner.size, namespaces: this.#namespaces.size, pods: this.#podIPs.size };
+    return { services: this.#entries.size, endpointSlices: this.#sliceOwner.size, namespaces: this.#namespaces.size, pods: this.#podIPs.size };
   }
 
   markSynced(): void {
@@ -190,35 +197,42 @@ export class ServiceIndex implements IndexSink, ServiceIndexReader {
   // ---- writes ----
 
   #applyService(type: EventType, svc: KService): void {
-    const key = objectKey({ ...svc.metadata, namespace: svc.metadata.namespace ?? 'default' });
-    if (type === 'delete') this.#services.delete(key);
-    else this.#services.set(key, svc);
-    this.#rebuild(key);
+    if (type === 'delete') {
+      const key = `${svc.metadata.name}.${svc.metadata.namespace ?? 'default'}`;
+      this.#clusterIPNone.delete(key);
+      this.#rebuild(key, null);
+      return;
+    }
+    const facts = serviceFacts(svc, this.#pool);
+    if (svc.spec.clusterIP === 'None') this.#clusterIPNone.add(facts.key);
+    else this.#clusterIPNone.delete(facts.key);
+    this.#rebuild(facts.key, facts);
   }
 
   #applySlice(type: EventType, slice: KEndpointSlice): void {
-    const ns = slice.metadata.namespace ?? 'default';
+    const ns = this.#pool.string(slice.metadata.namespace ?? 'default');
     const sliceKey = `${slice.metadata.name}/${ns}`;
     const oldOwner = this.#sliceOwner.get(sliceKey);
     const svcName = slice.metadata.labels?.[SERVICE_NAME_LABEL];
-    const newOwner = type === 'delete' || !svcName ? undefined : `${svcName}.${ns}`;
+    const owner = type === 'delete' || !svcName ? undefined : `${svcName}.${ns}`;
+    // The Service's own key string when it is there: one copy, not one per slice.
+    const newOwner = owner === undefined ? undefined : (this.#entries.get(owner)?.key ?? owner);
     if (oldOwner !== undefined) {
-      const rest = (this.#slicesBySvc.get(oldOwner) ?? []).filter((s) => `${s.metadata.name}/${s.metadata.namespace ?? 'default'}` !== sliceKey);
+      const rest = (this.#slicesBySvc.get(oldOwner) ?? []).filter((s) => s.key !== sliceKey);
       if (rest.length === 0) this.#slicesBySvc.delete(oldOwner);
       else this.#slicesBySvc.set(oldOwner, rest);
       this.#sliceOwner.delete(sliceKey);
     }
     if (newOwner !== undefined) {
       // A new array each time: entries built before keep their own consistent view.
-      this.#slicesBySvc.set(newOwner, [...(this.#slicesBySvc.get(newOwner) ?? []), slice]);
+      this.#slicesBySvc.set(newOwner, [...(this.#slicesBySvc.get(newOwner) ?? []), sliceRecord(slice, sliceKey, this.#podNames, this.#pool)]);
       this.#sliceOwner.set(sliceKey, newOwner);
     }
     if (oldOwner !== undefined && oldOwner !== newOwner) this.#rebuild(oldOwner);
     if (newOwner !== undefined) {
       this.#rebuild(newOwner);
-      const svc = this.#services.get(newOwner);
-      if (svc && slice.triggerTime !== undefined && this.#onProgrammed) {
-        const headless = svc.spec.clusterIP === 'None';
+      if (this.#entries.has(newOwner) && slice.triggerTime !== undefined && this.#onProgrammed) {
+        const headless = this.#clusterIPNone.has(newOwner);
         this.#onProgrammed(headless ? 'headless_with_selector' : 'cluster_ip', Math.max(0, Date.now() - slice.triggerTime) / 1000);
       }
     }
@@ -251,17 +265,20 @@ export class ServiceIndex implements IndexSink, ServiceIndexReader {
     }
   }
 
-  /** Replaces one Service's entry and its reverse-map share. */
-  #rebuild(key: string): void {
+  /**
+   * Replaces one Service's entry and its reverse-map share. `facts`: the Service's new facts, null when it
+   * is gone; absent, its facts are as they were (a slice changed).
+   */
+  #rebuild(key: string, facts?: ServiceFacts | null): void {
     const old = this.#entries.get(key);
     if (old) {
       for (const ip of old.clusterIPs) removeMulti(this.#clusterRev, ip, old);
       for (const ip of old.endpointIPs) removeMulti(this.#endpointRev, ip, old);
       this.#entries.delete(key);
     }
-    const svc = this.#services.get(key);
+    const svc = facts === undefined ? old : facts;
     if (!svc) return;
-    const entry = buildEntry(svc, this.#slicesBySvc.get(key) ?? [], this.#podNames);
+    const entry = buildEntry(svc, this.#slicesBySvc.get(key) ?? NO_SLICES);
     this.#entries.set(key, entry);
     for (const ip of entry.clusterIPs) addMulti(this.#clusterRev, ip, entry);
     for (const ip of entry.endpointIPs) addMulti(this.#endpointRev, ip, entry);

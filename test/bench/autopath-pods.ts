@@ -32,7 +32,10 @@ async function run(pods: boolean, n: number): Promise<{ rss: number; heap: numbe
   });
   try {
     return await new Promise((resolve, reject) => {
-      child.once('message', (m) => resolve(m as { rss: number; heap: number; pods: number; syncMs: number }));
+      child.once('message', (m) => {
+        const r = m as { synced: { rss: number; heapUsed: number }; pods: number; syncMs: number };
+        resolve({ rss: r.synced.rss, heap: r.synced.heapUsed, pods: r.pods, syncMs: r.syncMs });
+      });
       child.once('exit', (code) => reject(new Error(`child exited with ${code}`)));
     });
   } finally {

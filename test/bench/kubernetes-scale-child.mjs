@@ -1,9 +1,11 @@
 // The measured side of test/bench/kubernetes-scale.ts: feeds a kubernetes index from the API server given as
-// argv[2], reports sync time and memory, then reports each served answer of the probe Service.
-// argv[3] is the root to import from: dist/ (compiled, plain node) or the source tree (under tsx).
+// argv[2], reports sync time and memory (after sync, and after answering queries for every Service), then
+// reports each served answer of the probe Service. argv[3] is the root to import from: dist/ (compiled,
+// plain node) or the source tree (under tsx). argv[4]: the number of Services, for the query names.
 import { pathToFileURL } from 'node:url';
+import v8 from 'node:v8';
 
-const [url, root] = [process.argv[2], process.argv[3]];
+const [url, root, services] = [process.argv[2], process.argv[3], Number(process.argv[4] ?? 0)];
 const load = (p) => import(pathToFileURL(`${root}/${p}`).href);
 const { ServiceIndex } = await load('plugins/kubernetes/service-index.js');
 const { startApiFeed } = await load('plugins/kubernetes/feed-api.js');
@@ -18,23 +20,29 @@ const t0 = performance.now();
 const feed = startApiFeed(index, { endpoint: url, pods: process.env.K8S_BENCH_PODS === '1' }, createLogger({ quiet: true }));
 if (!(await feed.waitForSync(600_000))) throw new Error('no sync');
 const syncMs = performance.now() - t0;
-for (let i = 0; i < 3; i++) {
-  globalThis.gc?.();
-  await new Promise((r) => setTimeout(r, 200));
-}
-const mem = process.memoryUsage();
+// The feed's own memory release runs after the sync's turn; then a quiet moment, as a server has one.
+await new Promise((r) => setTimeout(r, 200));
+const memory = () => ({ ...process.memoryUsage(), spaces: v8.getHeapSpaceStatistics().filter((s) => s.space_size > 0).map((s) => `${s.space_name.replace(/_space$/, '')} ${Math.round(s.space_size / 2 ** 20)}/${Math.round(s.space_used_size / 2 ** 20)}`).join(', ') });
+const synced = memory();
 const h = new KubernetesHandler({
   index, zones: ['cluster.local'], primaryZone: 'cluster.local', ttl: 5, podMode: 'disabled', namespaces: undefined,
   ignoreEmptyService: false, fall: undefined, localIPs: () => ['127.0.0.1'], resolve: () => Promise.reject(new Error('none')),
 });
-const qname = 'probe.bench.svc.cluster.local';
-const query = makeQuery(qname, 'A');
-const req = { query, qname, qtype: 'A', qclass: 'IN' };
+const request = (qname, qtype) => ({ query: makeQuery(qname, qtype), qname, qtype, qclass: 'IN' });
+const fail = () => { throw new Error('fell through'); };
+// Under load: an A query for each Service in turn, 200,000 in all, in batches that let the loop turn. The
+// young generation grows back with the allocation rate (up to twice --max-semi-space-size).
+const answered = services > 0 ? 200_000 : 0;
+for (let i = 0; i < answered;) {
+  for (const end = Math.min(answered, i + 5000); i < end; i++) await h.serve(request(`svc-${i % services}.ns-${i % services % 100}.svc.cluster.local`, 'A'), fail);
+  await new Promise((r) => setImmediate(r));
+}
+const loaded = memory();
+const req = request('probe.bench.svc.cluster.local', 'A');
 index.onChange((c) => {
   if (c.name !== 'probe' || c.namespace !== 'bench') return;
-  const m = h.serve(req, () => { throw new Error('fell through'); });
+  const m = h.serve(req, fail);
   const a = m.answer[0];
   if (a?.type === 'A') process.send({ ip: a.data, t: now() });
 });
-if (process.env.K8S_BENCH_DEBUG) console.error((await import('node:v8')).getHeapSpaceStatistics().map((s) => `${s.space_name} ${Math.round(s.space_size / 2 ** 20)}/${Math.round(s.space_used_size / 2 ** 20)}`).join(', '), JSON.stringify(Object.fromEntries(Object.entries(mem).map(([k, v]) => [k, Math.round(v / 2 ** 20)]))), index.size);
-process.send({ syncMs, rss: mem.rss, heap: mem.heapUsed, pods: index.size.pods });
+process.send({ syncMs, synced, loaded, answered, pods: index.size.pods });

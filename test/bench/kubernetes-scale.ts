@@ -1,24 +1,40 @@
 // Kubernetes scale benchmark (a script, not a test): the stand-in API server with N Services x 10 endpoints,
-// the plugin's index fed by client-node in a child process (kubernetes-scale-child.mjs, compiled code from
-// dist/ when built, so its RSS is its own and not tsx's), measuring initial sync
-// time, RSS, and the time from a watch event leaving the API server to the new answer being served.
+// the plugin's index fed by the API feed in a child process (kubernetes-scale-child.mjs, compiled code from
+// dist/ when built, so its RSS is its own and not tsx's, on the image's node flags), measuring initial sync
+// time, memory after sync and after 200,000 answers, and the time from a watch event leaving the API
+// server to the new answer being served.
 //   node --import=tsx test/bench/kubernetes-scale.ts [N...]
+// K8S_BENCH_NODE_FLAGS='...' replaces the image's flags (Dockerfile NODE_OPTIONS) for an experiment.
 import { fork } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { FakeApiServer } from '../fixtures/k8s-api-server.js';
+import { shippedNodeFlags } from './node-flags.js';
 import type { KEndpointSlice, KService } from '../../plugins/kubernetes/objects.js';
 
 export interface ScaleResult {
   readonly services: number;
   readonly endpoints: number;
   readonly syncMs: number;
-  readonly rssMB: number;
-  readonly heapMB: number;
+  /** Right after sync (and the feed's memory release). */
+  readonly synced: Memory;
+  /** After `answered` A queries spread over every Service. */
+  readonly loaded: Memory;
+  readonly answered: number;
   /** Event → answer latency, when measured at this size. */
   readonly p50Ms?: number;
   readonly p99Ms?: number;
+}
+
+/** process.memoryUsage() in MB, and the V8 heap spaces (committed/used MB). */
+export interface Memory {
+  readonly rss: number;
+  readonly heapUsed: number;
+  readonly heapTotal: number;
+  readonly external: number;
+  readonly arrayBuffers: number;
+  readonly spaces: string;
 }
 
 export interface ScaleOptions {
@@ -65,12 +81,25 @@ function realisticMeta(i: number): Record<string, unknown> {
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const CHILD = fileURLToPath(new URL('./kubernetes-scale-child.mjs', import.meta.url));
 
-/** Compiled code (npm run build) under plain node when there is some: tsx alone costs ~85 MB of RSS. */
-function forkChild(url: string): ReturnType<typeof fork> {
-  const dist = join(ROOT, 'dist');
-  if (existsSync(join(dist, 'plugins/kubernetes/service-index.js'))) return fork(CHILD, [url, dist], { execArgv: ['--expose-gc', ...(process.env.K8S_BENCH_NODE_FLAGS ?? '').split(' ').filter(Boolean)] });
-  return fork(CHILD, [url, ROOT], { execArgv: [...process.execArgv, '--expose-gc'] });
+/** The node flags the child runs with: the image's, unless K8S_BENCH_NODE_FLAGS says otherwise. */
+export function childNodeFlags(): string[] {
+  const env = process.env.K8S_BENCH_NODE_FLAGS;
+  return env !== undefined ? env.split(' ').filter(Boolean) : shippedNodeFlags();
 }
+
+/** Compiled code (npm run build) under plain node when there is some: tsx alone costs ~85 MB of RSS. */
+function forkChild(url: string, services: number): ReturnType<typeof fork> {
+  const dist = join(ROOT, 'dist');
+  // NODE_OPTIONS cleared: the flags are given, and a parent's (tsx's loader) would be inherited.
+  const env = { ...process.env, NODE_OPTIONS: '' };
+  if (existsSync(join(dist, 'plugins/kubernetes/service-index.js'))) return fork(CHILD, [url, dist, String(services)], { execArgv: childNodeFlags(), env });
+  return fork(CHILD, [url, ROOT, String(services)], { execArgv: [...process.execArgv, ...childNodeFlags()] });
+}
+
+const MB = (bytes: number) => bytes / 2 ** 20;
+const inMB = (m: NodeJS.MemoryUsage & { spaces: string }): Memory => ({
+  rss: MB(m.rss), heapUsed: MB(m.heapUsed), heapTotal: MB(m.heapTotal), external: MB(m.external), arrayBuffers: MB(m.arrayBuffers), spaces: m.spaces,
+});
 
 function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
@@ -83,10 +112,11 @@ async function runSize(n: number, events: number): Promise<ScaleResult> {
   api.seed('namespaces', [...namespaces, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: PROBE.ns } }]);
   api.seed('services', (function* () { for (let i = 0; i < n; i++) yield makeService(i); })());
   api.seed('endpointslices', (function* () { for (let i = 0; i < n; i++) yield makeSlice(i); })());
-  const child = forkChild(api.url);
+  const child = forkChild(api.url, n);
+  type Report = { syncMs: number; synced: NodeJS.MemoryUsage & { spaces: string }; loaded: NodeJS.MemoryUsage & { spaces: string }; answered: number };
   try {
-    const synced = await new Promise<{ syncMs: number; rss: number; heap: number }>((resolve, reject) => {
-      child.once('message', (m) => resolve(m as { syncMs: number; rss: number; heap: number }));
+    const report = await new Promise<Report>((resolve, reject) => {
+      child.once('message', (m) => resolve(m as Report));
       child.once('exit', (code) => reject(new Error(`bench child exited with ${code}`)));
     });
     let p50: number | undefined;
@@ -97,7 +127,7 @@ async function runSize(n: number, events: number): Promise<ScaleResult> {
       p99 = percentile(lat, 99);
     }
     return {
-      services: n, endpoints: n * ENDPOINTS_PER_SERVICE, syncMs: synced.syncMs, rssMB: synced.rss / 2 ** 20, heapMB: synced.heap / 2 ** 20,
+      services: n, endpoints: n * ENDPOINTS_PER_SERVICE, syncMs: report.syncMs, synced: inMB(report.synced), loaded: inMB(report.loaded), answered: report.answered,
       ...(p50 !== undefined ? { p50Ms: p50, p99Ms: p99! } : {}),
     };
   } finally {
@@ -134,6 +164,7 @@ async function measureEvents(api: FakeApiServer, child: ReturnType<typeof fork>,
 export async function runKubernetesScaleBench(opts: ScaleOptions = {}): Promise<ScaleResult[]> {
   const sizes = opts.sizes ?? [0, 1_000, 10_000, 50_000];
   const log = opts.log ?? ((l: string) => console.log(l));
+  log(`kubernetes scale: node ${childNodeFlags().join(' ') || '(no flags)'}; memory in MB after sync, and after 200,000 A answers`);
   const results: ScaleResult[] = [];
   for (const n of sizes) {
     const r = await runSize(n, n === 10_000 ? (opts.events ?? 300) : 0);
@@ -143,9 +174,14 @@ export async function runKubernetesScaleBench(opts: ScaleOptions = {}): Promise<
   return results;
 }
 
+const mem = (m: Memory): string =>
+  `RSS ${m.rss.toFixed(0).padStart(4)}  heap ${m.heapUsed.toFixed(0).padStart(3)}/${m.heapTotal.toFixed(0).padStart(3)}  ext ${m.external.toFixed(0)}/${m.arrayBuffers.toFixed(0)}`;
+
 export function formatRow(r: ScaleResult): string {
-  const lat = r.p50Ms !== undefined ? `  event→answer p50 ${r.p50Ms.toFixed(2)} ms, p99 ${r.p99Ms!.toFixed(2)} ms` : '';
-  return `kubernetes scale: ${String(r.services).padStart(6)} services ${String(r.endpoints).padStart(7)} endpoints  sync ${(r.syncMs / 1000).toFixed(2).padStart(6)} s  RSS ${r.rssMB.toFixed(0).padStart(4)} MB  heap ${r.heapMB.toFixed(0).padStart(4)} MB${lat}`;
+  const lat = r.p50Ms !== undefined ? `\n    event→answer p50 ${r.p50Ms.toFixed(2)} ms, p99 ${r.p99Ms!.toFixed(2)} ms` : '';
+  const spaces = process.env.K8S_BENCH_DEBUG ? `\n    spaces after sync: ${r.synced.spaces}\n    after answers:     ${r.loaded.spaces}` : '';
+  return `kubernetes scale: ${String(r.services).padStart(6)} services ${String(r.endpoints).padStart(7)} endpoints  sync ${(r.syncMs / 1000).toFixed(2).padStart(5)} s`
+    + `  synced: ${mem(r.synced)}  answering: ${mem(r.loaded)}${lat}${spaces}`;
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {

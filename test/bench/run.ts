@@ -6,6 +6,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { dnsperf, type PerfResult } from './dnsperf.js';
+import { shippedNodeFlags } from './node-flags.js';
 import { freePort, startProcess, stopAll, type Running } from './processes.js';
 import { writeData, type BenchData } from './data.js';
 import { extraSections } from './sections.js';
@@ -13,7 +14,7 @@ import { extraSections } from './sections.js';
 const ROOT = path.resolve(import.meta.dirname, '../..');
 const CLI = path.join(ROOT, 'dist/bin/nodens.js');
 /** The V8 flags the image runs nodens with (Dockerfile NODE_OPTIONS): the bench measures what ships. */
-const NODE_FLAGS = ['--max-semi-space-size=16'];
+const NODE_FLAGS = shippedNodeFlags();
 
 export interface BenchContext {
   readonly seconds: number;

@@ -1,13 +1,14 @@
 // Fuzzers of the kubernetes plugin's input handling: the index fed valid and mutated objects directly, and
-// the feed's watch-line handling feeding a real client-node ListWatch and the index. Each runs for a time
+// the feed's watch-line handling feeding our ListWatch and the index, with client-node's ListWatch beside it. Each runs for a time
 // budget and throws, naming its seed, on the first thing that escapes or on an index that disagrees with
 // one rebuilt from the objects it accepted.
 import type { KubernetesObject } from '@kubernetes/client-node';
-import { ListWatch } from '@kubernetes/client-node/dist/cache.js';
+import { ListWatch as ClientNodeListWatch } from '@kubernetes/client-node/dist/cache.js';
 import type { Watch } from '@kubernetes/client-node/dist/watch.js';
 import { createLogger } from '../../core/log.js';
 import { checkListPage, connectIndex, UntrustedStream, watchLineHandler } from '../../plugins/kubernetes/feed-api.js';
 import { MalformedReport } from '../../plugins/kubernetes/feed.js';
+import { ListWatch } from '../../plugins/kubernetes/list-watch.js';
 import { TRIM, type KObject, type ResourceKind } from '../../plugins/kubernetes/objects.js';
 import { ServiceIndex, type EventType } from '../../plugins/kubernetes/service-index.js';
 import { checkObject } from '../../plugins/kubernetes/validate.js';
@@ -127,23 +128,28 @@ function watchLine(rng: Rng, kind: ResourceKind, rv: number): string {
 }
 
 /**
- * The feed's event handling: lines through watchLineHandler into a real client-node ListWatch, whose
- * callbacks reach the index through connectIndex, as in the feed. Nothing may throw but UntrustedStream
- * (after which a new handler stands in, as a restarted stream would), the informer's handler may never
- * reject, and the index must equal one rebuilt from the informer's cache.
+ * The feed's event handling: lines through watchLineHandler into the feed's ListWatch, whose callbacks
+ * reach the index through connectIndex, as in the feed, and into client-node's ListWatch as the reference
+ * cache. Nothing may throw but UntrustedStream (after which a new handler stands in, as a restarted stream
+ * would), the informers' handlers may never reject, and the index must equal one rebuilt from client-node's cache.
  */
 export async function fuzzWatch(seed: number, budgetMs: number): Promise<FuzzResult> {
   const rng = rngOf(seed);
   const report = new MalformedReport(createLogger({ sink: { write: () => {} } }));
   const index = new ServiceIndex();
-  const informers = new Map<ResourceKind, { informer: ListWatch<KubernetesObject>; deliver: (t: string, o: unknown, raw: unknown) => unknown }>();
+  const informers = new Map<ResourceKind, { informer: ClientNodeListWatch<KubernetesObject>; ours: ListWatch<KObject>; deliver: (t: string, o: unknown, raw: unknown) => unknown }>();
   for (const kind of KINDS) {
-    let deliver: ((t: string, o: unknown, raw: unknown) => unknown) | undefined;
-    const watch = { watch: async (_p: string, _q: unknown, cb: typeof deliver) => ((deliver = cb), new AbortController()) };
-    const informer = new ListWatch<KubernetesObject>(`/${kind}`, watch as unknown as Watch, async () => ({ metadata: { resourceVersion: '1' }, items: [] }), false);
-    connectIndex(informer, kind, index, report);
+    let reference: ((t: string, o: unknown, raw: unknown) => unknown) | undefined;
+    let feed: ((t: string, o: unknown, raw: unknown) => unknown) | undefined;
+    const list = async () => ({ metadata: { resourceVersion: '1' }, items: [] });
+    const informer = new ClientNodeListWatch<KubernetesObject>(`/${kind}`, { watch: async (_p: string, _q: unknown, cb: typeof reference) => ((reference = cb), new AbortController()) } as unknown as Watch, list, false);
+    const ours = new ListWatch<KObject>(`/${kind}`, { watch: async (_p, _q, cb) => ((feed = cb), new AbortController()) }, list);
+    connectIndex(ours, kind, index, report);
     await informer.start();
-    informers.set(kind, { informer, deliver: deliver! });
+    await ours.start();
+    // Both get each event; the reference's promise is awaited too, and only the feed's reaches the index.
+    const deliver = (t: string, o: unknown, raw: unknown) => Promise.all([reference!(t, structuredClone(o), raw), feed!(t, o, raw)]);
+    informers.set(kind, { informer, ours, deliver });
   }
   const pending: Promise<unknown>[] = [];
   let iterations = 0;
@@ -181,7 +187,7 @@ export async function fuzzWatch(seed: number, budgetMs: number): Promise<FuzzRes
     const have = snapshot(index, ips);
     if (want !== have) throw new Error(`seed ${seed}: the index differs from the informers' caches\nhave ${have.slice(0, 3000)}\nwant ${want.slice(0, 3000)}`);
   }
-  for (const { informer } of informers.values()) await informer.stop();
+  for (const { informer, ours } of informers.values()) await Promise.all([informer.stop(), ours.stop()]);
   return { iterations, accepted, refused: iterations - accepted };
 }
 
