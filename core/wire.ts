@@ -249,6 +249,17 @@ function writeRecord(w: Writer, rr: ResourceRecord): number {
 }
 
 /**
+ * A copy of bytes kept past their query, in an allocation of their own. Buffer's small allocations are
+ * slices of a shared 8 KB pool, and a kept slice pins its whole slab: a cache entry or a kept answer
+ * made among the queries' short-lived buffers would hold up to 8 KB for its ~100 bytes.
+ */
+export function keptCopy(bytes: Uint8Array): Buffer {
+  const out = Buffer.allocUnsafeSlow(bytes.length);
+  out.set(bytes);
+  return out;
+}
+
+/**
  * A reply kept as a WireAnswer for the fast path (docs/fast-path.md): encoded once, as the server would
  * encode it, without its EDNS (the server adds its own per reply).
  */
@@ -259,7 +270,7 @@ export function wireAnswer(reply: Message): WireAnswer {
   let questionEnd = 12;
   while (wire[questionEnd]! !== 0) questionEnd += wire[questionEnd]! + 1;
   questionEnd += 5;
-  return new WireAnswer(wire, { questionEnd, records: { ends, answer: reply.answer.length, authority: reply.authority.length } });
+  return new WireAnswer(keptCopy(wire), { questionEnd, records: { ends, answer: reply.answer.length, authority: reply.authority.length } });
 }
 
 // ---- the fast query parser ----

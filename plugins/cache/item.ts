@@ -1,7 +1,7 @@
 // A cached reply kept in wire form: the bytes without OPT (hop-by-hop), the offsets of every TTL field,
 // and when it was stored. A hit copies the bytes and writes the remaining TTL at those offsets.
 import { WireAnswer, WireReply, isWireReply, type Reply, type WireLayout } from '../../core/message.js';
-import { encodeMessage, scanMessage, type WireScan } from '../../core/wire.js';
+import { encodeMessage, keptCopy, scanMessage, type WireScan } from '../../core/wire.js';
 
 export type Kind = 'success' | 'denial';
 
@@ -47,7 +47,7 @@ export function hitAnswer(item: Item, ttl: number): WireAnswer | undefined {
   if (records === undefined) return undefined;
   let hit = item.hit;
   if (hit === undefined) {
-    const wire = Buffer.from(item.wire);
+    const wire = keptCopy(item.wire);
     wire[2]! |= 0x04;
     item.hit = hit = new WireAnswer(wire, { questionEnd: item.layout.questionEnd, records });
   }
@@ -138,12 +138,12 @@ export function withoutOpt(w: Wire): { wire: Buffer; ttlOffsets: number[]; layou
   const records = (ends: number[]): WireLayout => (optAt === undefined || scan.optSection === 3
     ? { questionEnd: scan.questionEnd, records: { ends, answer: scan.counts[1], authority: scan.counts[2] } }
     : { questionEnd: scan.questionEnd });
-  if (optAt === undefined) return { wire: Buffer.from(wire), ttlOffsets: scan.ttlOffsets.slice(), layout: records(scan.recordEnds) };
+  if (optAt === undefined) return { wire: keptCopy(wire), ttlOffsets: scan.ttlOffsets.slice(), layout: records(scan.recordEnds) };
   if (wire[optAt] !== 0 || optAt + 11 > wire.length) return undefined;
   if (wire[optAt + 5] !== 0) return undefined;
   const end = optAt + 11 + ((wire[optAt + 9]! << 8) | wire[optAt + 10]!);
   const cut = end - optAt;
-  const out = Buffer.allocUnsafe(wire.length - cut);
+  const out = Buffer.allocUnsafeSlow(wire.length - cut); // kept: not a slice of Buffer's shared pool (keptCopy)
   out.set(wire.subarray(0, optAt), 0);
   out.set(wire.subarray(end), optAt);
   out.writeUInt16BE(out.readUInt16BE(10) - 1, 10);

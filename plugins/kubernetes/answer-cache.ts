@@ -10,9 +10,13 @@ import { wireAnswer } from '../../core/wire.js';
 
 /** The ordinary path builds answers with fewer records per query: cheap, and they stay Messages for other plugins. */
 export const BIG_ANSWER_RECORDS = 32;
-/** Bounds on what is kept: past either, everything kept is dropped and kept afresh (queries for random names cannot grow it). */
-const MAX_ENTRIES = 50_000;
-const MAX_BYTES = 32 * 1024 * 1024;
+/**
+ * Bounds on what is kept: past either, everything kept is dropped and kept afresh (queries for random
+ * names cannot grow it). An entry costs its bytes and about ENTRY_OVERHEAD of objects besides.
+ */
+const MAX_ENTRIES = 20_000;
+const MAX_BYTES = 16 * 1024 * 1024;
+const ENTRY_OVERHEAD = 320;
 
 export class AnswerCache {
   /** qtype → lower-cased qname → answer (class IN only): no key string built per query. */
@@ -43,16 +47,18 @@ export class AnswerCache {
   /** Keeps `reply` (an answer made from the index alone for `req`) and returns it: as a copy of the kept bytes when big. */
   offer(req: Request, reply: Message): Message | WireReply {
     if (reply.edns || req.qclass !== 'IN') return reply;
+    // Kept already (a small answer, which the ordinary path builds anyway): not encoded again, which
+    // would also leave the old bytes as garbage for the old generation.
+    if (this.#byType.get(req.qtype)?.has(req.qname)) return reply;
     const kept = wireAnswer(reply);
     if (kept.wire.length > MAX_BYTES / 4) return reply;
-    if (this.#entries >= MAX_ENTRIES || this.#bytes + kept.wire.length > MAX_BYTES) this.clear();
+    const cost = kept.wire.length + ENTRY_OVERHEAD;
+    if (this.#entries >= MAX_ENTRIES || this.#bytes + cost > MAX_BYTES) this.clear();
     let names = this.#byType.get(req.qtype);
     if (!names) this.#byType.set(req.qtype, (names = new Map()));
-    const old = names.get(req.qname);
-    if (old) this.#bytes -= old.wire.length;
-    else this.#entries++;
+    this.#entries++;
     names.set(req.qname, kept);
-    this.#bytes += kept.wire.length;
+    this.#bytes += cost;
     const records = reply.answer.length + reply.additional.length + reply.authority.length;
     return records < BIG_ANSWER_RECORDS ? reply : new WireReply(Buffer.from(kept.wire), kept.layout);
   }
