@@ -182,7 +182,13 @@ export interface AnswerLayout extends WireLayout {
  * Make one with wireAnswer().
  */
 export class WireAnswer {
-  constructor(readonly wire: Buffer, readonly layout: AnswerLayout) {}
+  /** layout.questionEnd and the number of records, here too: read per reply, one memory access fewer each. */
+  readonly questionEnd: number;
+  readonly records: number;
+  constructor(readonly wire: Buffer, readonly layout: AnswerLayout) {
+    this.questionEnd = layout.questionEnd;
+    this.records = layout.records.ends.length;
+  }
   get rcode(): number {
     return this.wire[3]! & 0x0f;
   }

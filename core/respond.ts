@@ -1,7 +1,7 @@
 // The finishing step of the query path: a handler's Reply becomes the bytes sent to this client.
 // ID, RD, CD and the question come from the query; EDNS is answered with our buffer size; a UDP
 // answer over the client's limit is truncated with TC=1.
-import { decodeMessage, Rcode, WireAnswer, WireReply, type Edns, type EdnsOption, type Message, type Reply, type WireRecords } from './message.js';
+import { decodeMessage, Rcode, WireAnswer, WireReply, type AnswerLayout, type Edns, type EdnsOption, type Message, type Reply, type WireRecords } from './message.js';
 import { encodeMessage, scanMessage, type WireScan } from './wire.js';
 
 export interface ReplyTarget {
@@ -104,7 +104,7 @@ export function finishAnswer(answer: WireAnswer, t: AnswerTarget, shape?: (reply
   const kept = answer.wire;
   const q = t.queryWire;
   const qend = t.questionEnd;
-  if (answer.layout.questionEnd !== qend || !sameQuestion(kept, q, qend)) {
+  if (answer.questionEnd !== qend || !sameQuestion(kept, q, qend)) {
     return finishWire(new WireReply(Buffer.from(kept), answer.layout), { query: decodeMessage(q), queryWire: q, questionEnd: qend, maxSize: t.maxSize, ednsSize: t.ednsSize });
   }
   const optSize = t.edns ? FAST_OPT_SIZE : 0;
@@ -116,10 +116,10 @@ export function finishAnswer(answer: WireAnswer, t: AnswerTarget, shape?: (reply
   out[3] = (out[3]! & ~0x10) | (q[3]! & 0x10);
   // The client's question (its case): a few dozen bytes, cheaper copied by hand than through Buffer#copy.
   for (let i = 12; i < qend; i++) out[i] = q[i]!;
-  let layout = answer.layout;
+  let layout: AnswerLayout | undefined;
   let end = kept.length;
   if (shape) {
-    const copy = new WireAnswer(optSize > 0 ? out.subarray(0, end) : out, layout);
+    const copy = new WireAnswer(optSize > 0 ? out.subarray(0, end) : out, answer.layout);
     const shaped = shape(copy);
     if (shaped.wire !== copy.wire) {
       // New bytes (a shaper that had to decode): copied again, with room for the OPT.
@@ -129,7 +129,7 @@ export function finishAnswer(answer: WireAnswer, t: AnswerTarget, shape?: (reply
     }
     layout = shaped.layout;
   }
-  if (end + optSize > t.maxSize) end = cutAtRecord(out, layout.records, qend, t.maxSize - optSize).length;
+  if (end + optSize > t.maxSize) end = cutAtRecord(out, (layout ?? answer.layout).records, qend, t.maxSize - optSize).length;
   if (optSize > 0) {
     out[end] = 0;
     out.writeUInt16BE(41, end + 1);

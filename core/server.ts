@@ -209,7 +209,9 @@ export class DnsServer implements SignalOwner {
     }
     const maxSize = client.transport === 'udp' ? Math.min(req.udpSize, this.#maxUdpSize) : 65535;
     const gen = this.#gen;
-    const block = (parsed ? parsed.edns?.version ?? 0 : req.query.edns?.version ?? 0) > 0 ? undefined : route(gen.routes.get(listenerKey), req.qname);
+    // EDNS version > 0 is answered BADVERS below, by the ordinary path.
+    const edns = parsed ? parsed.edns : req.query.edns;
+    const block = edns && edns.version > 0 ? undefined : route(gen.routes.get(listenerKey), req.qname);
     if (block?.block.fast && parsed && parsed.qclass === 1 && this.#fastPath) {
       req.zone = block.zone;
       const out = this.#serveFast(block.block.fast, req, { queryWire: wire, questionEnd: parsed.questionEnd, maxSize, ednsSize: this.#ednsSize, edns: req.edns, do: req.do });
@@ -278,7 +280,7 @@ export class DnsServer implements SignalOwner {
     const producer = links[at]!.name;
     req.producer = producer;
     // Shapers reorder records: an answer with fewer than two has nothing to reorder.
-    const shapers = at > fast.firstShaper && answer.layout.records.ends.length > 1 ? (reply: WireAnswer) => shapeReply(links, at, req, reply) : undefined;
+    const shapers = at > fast.firstShaper && answer.records > 1 ? (reply: WireAnswer) => shapeReply(links, at, req, reply) : undefined;
     const out = finishAnswer(answer, target, shapers);
     if (fast.sent.length > 0) {
       const ms = performance.now() - req.start;

@@ -288,7 +288,7 @@ export interface ParsedQuery {
   readonly qclass: number;
   /** Offset just past the question. */
   readonly questionEnd: number;
-  readonly edns?: Edns;
+  readonly edns: Edns | undefined;
 }
 
 export const enum HeaderCheck { Ok, Drop, FormErr, NotImp }
@@ -379,7 +379,7 @@ export function parseQuery(wire: Buffer): ParsedQuery | undefined {
     qtype,
     qclass,
     questionEnd,
-    ...(edns ? { edns } : {}),
+    edns,
   };
 }
 
