@@ -4,13 +4,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createServer } from '../../core/create.js';
 import { createLogger } from '../../core/log.js';
-import { decodeMessage, makeQuery, makeReply, type Message } from '../../core/message.js';
+import { decodeMessage, makeQuery, makeReply, WireReply, type Message } from '../../core/message.js';
 import type { DnsServer } from '../../core/server.js';
 import { finishMessage, finishReply, type ReplyTarget } from '../../core/respond.js';
 import { makeRequest, stubNext } from '../../core/testing.js';
 import { encodeMessage } from '../../core/wire.js';
 import { namespace, service, slice } from '../../test/fixtures/k8s-objects.js';
 import { addressRecords, find, srvRecords, type AnswerConfig } from './answers.js';
+import { AnswerCache } from './answer-cache.js';
 import { KubernetesHandler } from './kubernetes.js';
 import { ServiceIndex } from './service-index.js';
 
@@ -105,6 +106,38 @@ describe('kubernetes: big answers kept as bytes', () => {
     index.apply('endpointslices', 'add', slice('big', 'many-v4', 'many', ips(500, false).map((ip) => ({ ip })), [{ name: 'http', port: 80, protocol: 'TCP' }]));
     expect(await ask()).to.equal(500);
     await h.close();
+  });
+
+  it('keeps at most 20,000 small answers until the index changes, and big ones in their own room', () => {
+    let notify = () => {};
+    const cache = new AnswerCache((l) => ((notify = l), () => {}));
+    const small = (i: number) => {
+      const req = makeRequest(`n${i}.ns.svc.cluster.local`, 'A');
+      return { req, reply: makeReply(req.query, { aa: true, answer: [{ name: req.qname, ttl: 5, type: 'A', data: '10.0.0.1' }] }) };
+    };
+    const bigReq = makeRequest('many.big.svc.cluster.local', 'A');
+    const bigReply = makeReply(bigReq.query, { aa: true, answer: ips(40, false).map((data) => ({ name: bigReq.qname, ttl: 5, type: 'A' as const, data })) });
+    for (let i = 0; i < 20_000; i++) {
+      const { req, reply } = small(i);
+      expect(cache.offer(req, reply)).to.equal(reply); // small answers stay Messages on the ordinary path
+    }
+    expect(cache.answer(small(0).req)).to.not.equal(undefined);
+    expect(cache.answer(small(19_999).req)).to.not.equal(undefined);
+    // Full: the next name is not kept, and nothing kept is dropped for it (no churn).
+    cache.offer(small(20_000).req, small(20_000).reply);
+    expect(cache.answer(small(20_000).req)).to.equal(undefined);
+    expect(cache.answer(small(0).req)).to.not.equal(undefined);
+    // A big answer still finds room, and the ordinary path answers it from the kept bytes.
+    expect(cache.offer(bigReq, bigReply)).to.be.instanceOf(WireReply);
+    expect(cache.answer(bigReq)?.records).to.equal(40);
+    expect(cache.get(bigReq)).to.be.instanceOf(WireReply);
+    expect(cache.get(small(0).req)).to.equal(undefined);
+    // An index change empties both.
+    notify();
+    expect(cache.answer(small(0).req)).to.equal(undefined);
+    expect(cache.answer(bigReq)).to.equal(undefined);
+    cache.offer(small(20_000).req, small(20_000).reply);
+    expect(cache.answer(small(20_000).req)).to.not.equal(undefined);
   });
 
   // Alone, and behind Corefile.example's cache and loadbalance (which used to decode big replies per query).
