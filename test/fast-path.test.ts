@@ -15,6 +15,8 @@ import type { DnsServer } from '../core/server.js';
 import { encodeMessage, scanMessage } from '../core/wire.js';
 import { writeData, type BenchData } from './bench/data.js';
 import { coreDnsTestObjects, http80, service, slice } from './fixtures/k8s-objects.js';
+import pin from './fixtures/fast-plugin.js';
+import { startServer } from '../core/testing.js';
 
 /** A seeded PRNG (mulberry32): the same cases every run, and a failure can be replayed. */
 function prng(seed: number): () => number {
@@ -248,6 +250,39 @@ describe('wire fast path: loadbalance shuffles the kept bytes', function () {
     } finally {
       await fast.close();
       fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('wire fast path: a plugin written against the public API', () => {
+  it('docs/fast-path.md\'s snippet is test/fixtures/fast-plugin.ts', () => {
+    const doc = fs.readFileSync(path.join(import.meta.dirname, '../docs/fast-path.md'), 'utf8');
+    const snippet = /```ts\n([\s\S]*?)```/.exec(doc.slice(doc.indexOf('## For plugin authors')))?.[1];
+    const fixture = fs.readFileSync(path.join(import.meta.dirname, 'fixtures/fast-plugin.ts'), 'utf8').replace("from '../../core/index.js'", "from 'nodens'");
+    expect(snippet?.trim()).to.equal(fixture.trim());
+  });
+
+  it('answers over UDP and TCP (dig too) from its kept bytes after the first query, as the ordinary path would', async () => {
+    const s = await startServer('example.test {\n    pin Web.Example.Test 192.0.2.7\n    hosts {\n        192.0.2.9 other.example.test\n        fallthrough\n    }\n}', { plugins: [pin] });
+    try {
+      const first = await s.query('web.example.test', 'A');
+      expect(s.server.fastPathCounts()).to.deep.equal({ fast: 0, fallback: 1 });
+      const again = await s.query('WEB.example.TEST', 'A', { transport: 'tcp' });
+      expect(s.server.fastPathCounts().fast).to.equal(1);
+      expect(first.answer).to.deep.equal([{ name: 'web.example.test', ttl: 60, class: 'IN', type: 'A', data: '192.0.2.7' }]);
+      // The client's own case in the question and in the owner name (a pointer to the question).
+      expect(again.question[0]!.name).to.equal('WEB.example.TEST');
+      expect(again.answer).to.deep.equal([{ name: 'WEB.example.TEST', ttl: 60, class: 'IN', type: 'A', data: '192.0.2.7' }]);
+      const dig = await s.dig(['+short', 'web.example.test', 'A']);
+      expect(dig.trim()).to.equal('192.0.2.7');
+      expect(s.server.fastPathCounts().fast).to.equal(2);
+      // hosts runs first (pin's `before: 'forward'`) and passes pin's name on (fallthrough), on the fast path too.
+      const other = await s.query('other.example.test', 'A');
+      expect(other.answer.map((r) => r.data)).to.deep.equal(['192.0.2.9']);
+      // (hosts makes its bytes in the fast hook itself: only pin's very first query took the ordinary path.)
+      expect(s.server.fastPathCounts()).to.deep.equal({ fast: 3, fallback: 1 });
+    } finally {
+      await s.close();
     }
   });
 });

@@ -76,22 +76,23 @@ export class PtrAnswers {
 export function fastHosts(state: HostsState, ptrAnswers: PtrAnswers, req: Request): WireAnswer | undefined | typeof SLOW_PATH {
   const { qname, qtype } = req;
   const index = state.index;
-  if (qtype === 'A' || qtype === 'AAAA') {
-    if (matchZone(qname, state.origins) === undefined) return undefined;
-    const entry = index.names.get(qname);
-    if (entry === undefined) return SLOW_PATH;
-    if (qtype === 'A') {
-      if (entry.a.length === 0) return SLOW_PATH;
-      return (entry.fastA ??= wireAnswer(makeReply(req.query, { aa: true, answer: entry.a })));
-    }
-    if (entry.aaaa.length === 0) return SLOW_PATH;
-    return (entry.fastAAAA ??= wireAnswer(makeReply(req.query, { aa: true, answer: entry.aaaa })));
+  if (qtype === 'PTR') {
+    const ptr = index.ptr.get(qname);
+    if (ptr === undefined) return undefined;
+    const kept = ptrAnswers.for(index);
+    let answer = kept.get(qname);
+    if (answer === undefined) kept.set(qname, (answer = wireAnswer(makeReply(req.query, { aa: true, answer: ptr }))));
+    return answer;
   }
-  if (qtype !== 'PTR') return matchZone(qname, state.origins) === undefined ? undefined : SLOW_PATH;
-  const ptr = index.ptr.get(qname);
-  if (ptr === undefined) return undefined;
-  const kept = ptrAnswers.for(index);
-  let answer = kept.get(qname);
-  if (answer === undefined) kept.set(qname, (answer = wireAnswer(makeReply(req.query, { aa: true, answer: ptr }))));
-  return answer;
+  if (matchZone(qname, state.origins) === undefined) return undefined;
+  const entry = index.names.get(qname);
+  if (entry === undefined) {
+    // A wildcard may match (the ordinary path instantiates it); else nothing here: passed on when falling through.
+    if (index.wildcards) return SLOW_PATH;
+    return fallsThrough(state.fall, qname) ? undefined : SLOW_PATH;
+  }
+  if (qtype === 'A' && entry.a.length > 0) return (entry.fastA ??= wireAnswer(makeReply(req.query, { aa: true, answer: entry.a })));
+  if (qtype === 'AAAA' && entry.aaaa.length > 0) return (entry.fastAAAA ??= wireAnswer(makeReply(req.query, { aa: true, answer: entry.aaaa })));
+  if (qtype !== 'A' && qtype !== 'AAAA' && state.fallUnsupported && fallsThrough(state.fall, qname)) return undefined;
+  return SLOW_PATH; // NODATA: the ordinary path makes it
 }
