@@ -1,4 +1,4 @@
-// The DNS server: listeners, zone routing, the query path (read #handle top to bottom), reload and shutdown.
+// The DNS server: listeners, the query path (read #handle top to bottom; routing tables in routes.ts), reload and shutdown.
 import { compose, composeFast, errorPlugin, shapeReply, type Chain, type FastChain } from './chain.js';
 import type { Config, ServerBlockConfig, ServerScheme } from './config/types.js';
 import { asConfigError, ConfigError } from './config/errors.js';
@@ -16,7 +16,7 @@ import { QueryRequest, type SignalOwner } from './request.js';
 import { finishAnswer, finishMessage, finishReply, headerOnlyReply, type AnswerTarget, type Finished } from './respond.js';
 import { checkHeader, HeaderCheck, messageFromParsed, parseQuery } from './wire.js';
 import path from 'node:path';
-import { isInZone } from './zones.js';
+import { defaultPortOf, listenKeyLabel, listenKeysOf, RouteTable, splitListenKey } from './routes.js';
 import client from 'prom-client';
 
 export interface ServerOptions {
@@ -63,7 +63,7 @@ interface Block {
 
 /** Everything one config built: routing tables per listener and the plugin instances. A reload makes a new one. */
 interface Generation {
-  readonly routes: Map<string, RouteTable>;
+  readonly routes: Map<string, RouteTable<Block>>;
   readonly instances: PluginInstance[];
   readonly startup: (() => void | Promise<void>)[];
   readonly shutdown: (() => void | Promise<void>)[];
@@ -211,7 +211,7 @@ export class DnsServer implements SignalOwner {
     const gen = this.#gen;
     // EDNS version > 0 is answered BADVERS below, by the ordinary path.
     const edns = parsed ? parsed.edns : req.query.edns;
-    const block = edns && edns.version > 0 ? undefined : route(gen.routes.get(listenerKey), req.qname);
+    const block = edns && edns.version > 0 ? undefined : gen.routes.get(listenerKey)?.match(req.qname);
     if (block?.block.fast && parsed && parsed.qclass === 1 && this.#fastPath) {
       req.zone = block.zone;
       const out = this.#serveFast(block.block.fast, req, { queryWire: wire, questionEnd: parsed.questionEnd, maxSize, ednsSize: this.#ednsSize, edns: req.edns, do: req.do });
@@ -373,7 +373,7 @@ export class DnsServer implements SignalOwner {
         const block = await this.#setupBlock(blockConfig, config, gen, listenKeys);
         for (const [key, zones] of listenKeys) {
           let table = gen.routes.get(key);
-          if (!table) gen.routes.set(key, (table = new RouteTable()));
+          if (!table) gen.routes.set(key, (table = new RouteTable<Block>()));
           for (const zone of zones) {
             if (table.has(zone)) throw new ConfigError(blockConfig.pos, undefined, `zone '${fqdn(zone)}' is defined twice on ${key}`, 'ERR_DUPLICATE');
             table.add(zone, block);
@@ -464,7 +464,7 @@ export class DnsServer implements SignalOwner {
       client: { address: '127.0.0.1', port: 0, transport, family: 4 }, local: { address, port },
       size: 0, start: performance.now(),
     }, this);
-    const block = route(this.#gen.routes.get(listenKey), req.qname);
+    const block = this.#gen.routes.get(listenKey)?.match(req.qname);
     if (!block) return makeErrorReply(query, Rcode.REFUSED);
     req.zone = block.zone;
     try {
@@ -654,91 +654,6 @@ function isWritableName(name: string): boolean {
     if (len === 0 || len > 63) return false;
   }
   return true;
-}
-
-/**
- * A listener's zones. Longest-suffix match looks up only the suffixes whose label count some zone has
- * (cluster.local: the last two labels), so a query costs one or two map lookups, not one per label.
- */
-class RouteTable {
-  readonly #zones = new Map<string, Block>();
-  /** Label counts of the zones, longest first. */
-  #depths: number[] = [];
-  /** The route when the table has one zone (the usual listener: '.'), made once: no lookup per query. */
-  #only: { block: Block; zone: string } | undefined;
-
-  has(zone: string): boolean {
-    return this.#zones.has(zone);
-  }
-
-  add(zone: string, block: Block): void {
-    this.#zones.set(zone, block);
-    const depth = zone === '' ? 0 : zone.split('.').length;
-    if (!this.#depths.includes(depth)) this.#depths = [...this.#depths, depth].sort((a, b) => b - a);
-    this.#only = this.#zones.size === 1 ? { block, zone } : undefined;
-  }
-
-  match(qname: string): { block: Block; zone: string } | undefined {
-    const only = this.#only;
-    if (only) return isInZone(qname, only.zone) ? only : undefined;
-    const labels = qname === '' ? 0 : countDots(qname) + 1;
-    for (const depth of this.#depths) {
-      if (depth > labels) continue;
-      const zone = depth === labels ? qname : depth === 0 ? '' : suffixOfLabels(qname, depth);
-      const block = this.#zones.get(zone);
-      if (block) return { block, zone };
-    }
-    return undefined;
-  }
-}
-
-function countDots(name: string): number {
-  let n = 0;
-  for (let i = name.indexOf('.'); i >= 0; i = name.indexOf('.', i + 1)) n++;
-  return n;
-}
-
-/** The last `n` labels of a name with more than `n`. */
-function suffixOfLabels(name: string, n: number): string {
-  let at = name.length;
-  for (let i = 0; i < n; i++) at = name.lastIndexOf('.', at - 1);
-  return name.slice(at + 1);
-}
-
-function route(table: RouteTable | undefined, qname: string): { block: Block; zone: string } | undefined {
-  return table?.match(qname);
-}
-
-/** A key without a port: dns:// takes 53 (or -dns.port), tls:// 853, https:// 443, as CoreDNS. */
-function defaultPortOf(scheme: ServerScheme, dnsPort = 53): number {
-  return scheme === 'tls' ? 853 : scheme === 'https' ? 443 : dnsPort;
-}
-
-/** The listeners a block needs ('address|port', or 'tls://address|port' → its zones on it). */
-function listenKeysOf(block: ServerBlockConfig, defaultPort: number, defaultBind: readonly string[]): Map<string, string[]> {
-  const keys = new Map<string, string[]>();
-  const addresses = block.bind.length > 0 ? block.bind : defaultBind;
-  for (const k of block.keys) {
-    for (const address of addresses) {
-      const key = `${k.scheme === 'dns' ? '' : `${k.scheme}://`}${address}|${k.port ?? defaultPortOf(k.scheme, defaultPort)}`;
-      const zones = keys.get(key) ?? [];
-      zones.push(k.zone);
-      keys.set(key, zones);
-    }
-  }
-  return keys;
-}
-
-function splitListenKey(key: string): { address: string; port: number; scheme: ServerScheme } {
-  const bar = key.lastIndexOf('|');
-  const sep = key.indexOf('://');
-  const scheme = sep < 0 ? 'dns' : (key.slice(0, sep) as ServerScheme);
-  return { address: key.slice(sep < 0 ? 0 : sep + 3, bar), port: Number(key.slice(bar + 1)), scheme };
-}
-
-function listenKeyLabel(key: string): string {
-  const { address, port, scheme } = splitListenKey(key);
-  return `${scheme}://${address.includes(':') ? `[${address}]` : address}:${port}`;
 }
 
 async function closeInstances(instances: readonly PluginInstance[], logger: Logger): Promise<void> {
