@@ -213,10 +213,12 @@ describe('wire fast path: byte for byte the ordinary path', function () {
             }
           }
         }
-        // prometheus counts the same on both paths (all but the durations).
+        // prometheus counts the same on both paths (all but the durations), and so does the cache.
         const series = async (server: DnsServer) => (await server.metrics.scrape()).body.split('\n')
-          .filter((l) => /^coredns_dns_(requests_total|responses_total|do_requests_total|request_size_bytes|response_size_bytes)\{/.test(l)).sort();
-        expect(await series(fast)).to.deep.equal(await series(slow));
+          .filter((l) => /^(coredns_dns_(requests_total|responses_total|do_requests_total|request_size_bytes|response_size_bytes)|coredns_cache_(requests|hits|misses|drops)_total)\{/.test(l)).sort();
+        const counted = await series(fast);
+        expect(counted).to.deep.equal(await series(slow));
+        if (c.corefile(data, fixture.file).includes('cache')) expect(counted.some((l) => l.startsWith('coredns_cache_hits_total{'))).to.equal(true);
         const counts = fast.fastPathCounts();
         expect(counts.fast + counts.fallback).to.equal(asked);
         expect(counts.fast / asked, `fast ${counts.fast} of ${asked}`).to.be.at.least(c.fastShare);
