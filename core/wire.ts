@@ -267,10 +267,14 @@ export function wireAnswer(reply: Message): WireAnswer {
   const { edns: _hopByHop, ...message } = reply;
   const ends: number[] = [];
   const wire = encodeMessage(message, { recordEnds: ends });
-  let questionEnd = 12;
-  while (wire[questionEnd]! !== 0) questionEnd += wire[questionEnd]! + 1;
-  questionEnd += 5;
-  return new WireAnswer(keptCopy(wire), { questionEnd, records: { ends, answer: reply.answer.length, authority: reply.authority.length } });
+  return new WireAnswer(keptCopy(wire), { questionEnd: questionEnd(wire), records: { ends, answer: reply.answer.length, authority: reply.authority.length } });
+}
+
+/** Offset just past the question of a one-question message we built (its name written whole, no pointer). */
+export function questionEnd(wire: Uint8Array): number {
+  let pos = 12;
+  while (wire[pos] !== 0) pos += wire[pos]! + 1;
+  return pos + 5;
 }
 
 // ---- the fast query parser ----

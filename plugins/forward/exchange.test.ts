@@ -2,7 +2,8 @@ import { expect } from 'chai';
 import { makeQuery } from '../../core/message.js';
 import { encodeMessage } from '../../core/wire.js';
 import { spoofEntropy } from './entropy.js';
-import { acceptReply, caseBits, ExchangeError, isReplyTo, questionEnd, randomizeCase, withId } from './exchange.js';
+import { acceptReply, caseBits, ExchangeError, isReplyTo, randomizeCase, withId } from './exchange.js';
+import { questionEnd } from '../../core/wire.js';
 
 const queryOf = (name: string, type = 'A') => encodeMessage(makeQuery(name, type, { id: 0x1234 }));
 /** A reply to `sent`: same bytes with QR set and no records (the question echoed as is). */

@@ -21,13 +21,6 @@ export function randomId(): number {
   return (randomByte() << 8) | randomByte();
 }
 
-/** Offset just past the question of a one-question query we built. */
-export function questionEnd(query: Uint8Array): number {
-  let pos = 12;
-  while (query[pos] !== 0) pos += query[pos]! + 1;
-  return pos + 5;
-}
-
 function isLetter(c: number): boolean {
   const l = c | 0x20;
   return l >= 0x61 && l <= 0x7a;

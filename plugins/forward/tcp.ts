@@ -3,7 +3,8 @@
 // their 2-byte length. Closed after `expire` without traffic. No 0x20 here: a spoofer off the path
 // cannot get into a TCP connection, and a truncated answer retried over TCP must not fail on case.
 import net from 'node:net';
-import { abortError, acceptReply, ExchangeError, isReplyTo, questionEnd, randomId, withId, type ExchangeOptions } from './exchange.js';
+import { abortError, acceptReply, ExchangeError, isReplyTo, randomId, withId, type ExchangeOptions } from './exchange.js';
+import { questionEnd } from '../../core/wire.js';
 import { isCertificateError } from './tls.js';
 import type { Endpoint } from './to.js';
 

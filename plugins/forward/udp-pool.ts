@@ -8,7 +8,8 @@
 // and the query keeps waiting for its real answer.
 import dgram from 'node:dgram';
 import { randomInt } from 'node:crypto';
-import { abortError, acceptReply, ExchangeError, isReplyTo, questionEnd, randomId, randomizeCase, withId, type ExchangeOptions } from './exchange.js';
+import { abortError, acceptReply, ExchangeError, isReplyTo, randomId, randomizeCase, withId, type ExchangeOptions } from './exchange.js';
+import { questionEnd } from '../../core/wire.js';
 import type { Endpoint } from './to.js';
 
 export interface UdpPoolOptions {

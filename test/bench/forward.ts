@@ -2,10 +2,10 @@
 // configuration, and the in-process cost of each source-port design (see plugins/forward/README.md).
 import { makeQuery, makeReply } from '../../core/message.js';
 import { rr } from '../../core/testing.js';
-import { encodeMessage } from '../../core/wire.js';
+import { encodeMessage, questionEnd } from '../../core/wire.js';
 import { checkMessage } from '../../core/wire-check.js';
 import { ephemeralPortRange, spoofEntropy } from '../../plugins/forward/entropy.js';
-import { questionEnd, randomizeCase, withId } from '../../plugins/forward/exchange.js';
+import { randomizeCase, withId } from '../../plugins/forward/exchange.js';
 import { UDP_DEFAULTS } from '../../plugins/forward/udp-pool.js';
 import { measurePortDesigns } from './forward-ports.js';
 
