@@ -182,13 +182,7 @@ export interface AnswerLayout extends WireLayout {
  * Make one with wireAnswer().
  */
 export class WireAnswer {
-  /** layout.questionEnd and the number of records, here too: read per reply, one memory access fewer each. */
-  readonly questionEnd: number;
-  readonly records: number;
-  constructor(readonly wire: Buffer, readonly layout: AnswerLayout) {
-    this.questionEnd = layout.questionEnd;
-    this.records = layout.records.ends.length;
-  }
+  constructor(readonly wire: Buffer, readonly layout: AnswerLayout) {}
   get rcode(): number {
     return this.wire[3]! & 0x0f;
   }

@@ -104,7 +104,7 @@ export function finishAnswer(answer: WireAnswer, t: AnswerTarget, shape?: (reply
   const kept = answer.wire;
   const q = t.queryWire;
   const qend = t.questionEnd;
-  if (answer.questionEnd !== qend || !sameQuestion(kept, q, qend)) {
+  if (answer.layout.questionEnd !== qend || !sameQuestion(kept, q, qend)) {
     return finishWire(new WireReply(Buffer.from(kept), answer.layout), { query: decodeMessage(q), queryWire: q, questionEnd: qend, maxSize: t.maxSize, ednsSize: t.ednsSize });
   }
   const optSize = t.edns ? FAST_OPT_SIZE : 0;

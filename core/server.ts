@@ -280,7 +280,7 @@ export class DnsServer implements SignalOwner {
     const producer = links[at]!.name;
     req.producer = producer;
     // Shapers reorder records: an answer with fewer than two has nothing to reorder.
-    const shapers = at > fast.firstShaper && answer.records > 1 ? (reply: WireAnswer) => shapeReply(links, at, req, reply) : undefined;
+    const shapers = at > fast.firstShaper && answer.layout.records.ends.length > 1 ? (reply: WireAnswer) => shapeReply(links, at, req, reply) : undefined;
     const out = finishAnswer(answer, target, shapers);
     if (fast.sent.length > 0) {
       const ms = performance.now() - req.start;
