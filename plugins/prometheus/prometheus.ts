@@ -2,7 +2,7 @@
 // query on; and the /metrics endpoint that exports the process's registry.
 import type { Metrics } from '../../core/metrics.js';
 import type { Reply } from '../../core/message.js';
-import type { Done, FastPath, Handler, Next, Request } from '../../core/plugin.js';
+import type { FastPath, Handler, Next, Request } from '../../core/plugin.js';
 import { listen, type Endpoint } from '../pkg/http-listener.js';
 import { dnsVectors, SeriesCache, type Series } from './dns-metrics.js';
 
@@ -16,24 +16,22 @@ export class Prometheus implements Handler {
 
   /** On the fast path: the same counts as serve() and its Done, from the sent reply, with no per-query object. */
   readonly fast: FastPath = {
-    sent: (req, rcode, size, plugin, durationMs) => {
-      const s = this.#series.get(req.server, req.zone, req.client.transport, req.client.family, req.qtype);
-      s.requests.value++;
-      if (req.do) s.requestDo.value++;
-      s.requestSize.observe(req.size);
-      s.duration.observe(durationMs / 1000);
-      s.responseSize.observe(size);
-      s.response(rcode, plugin).value++;
-    },
+    sent: (req, rcode, size, plugin, durationMs) => record(this.#countRequest(req), durationMs, size, rcode, plugin),
   };
 
   serve(req: Request, next: Next): Reply | Promise<Reply> {
+    const s = this.#countRequest(req);
+    req.onDone((done) => record(s, done.durationMs, done.size, done.rcode, done.plugin ?? ''));
+    return next();
+  }
+
+  /** Counts the query in its series, and returns the series for its reply. */
+  #countRequest(req: Request): Series {
     const s = this.#series.get(req.server, req.zone, req.client.transport, req.client.family, req.qtype);
     s.requests.value++;
     if (req.do) s.requestDo.value++;
     s.requestSize.observe(req.size);
-    req.onDone((done) => record(s, done));
-    return next();
+    return s;
   }
 
   async start(): Promise<void> {
@@ -50,8 +48,8 @@ export class Prometheus implements Handler {
   }
 }
 
-function record(s: Series, done: Done): void {
-  s.duration.observe(done.durationMs / 1000);
-  s.responseSize.observe(done.size);
-  s.response(done.rcode, done.plugin ?? '').value++;
+function record(s: Series, durationMs: number, size: number, rcode: number, plugin: string): void {
+  s.duration.observe(durationMs / 1000);
+  s.responseSize.observe(size);
+  s.response(rcode, plugin).value++;
 }
