@@ -13,12 +13,15 @@ function worthShuffling(m: Message): boolean {
   return false;
 }
 
+/** A reply in wire form whose header says there is nothing to move: an error, or fewer than two records in all. */
+function nothingToMove(w: Uint8Array): boolean {
+  return (w[3]! & 0x0f) !== 0 || ((w[6]! << 8) | w[7]!) + ((w[8]! << 8) | w[9]!) + ((w[10]! << 8) | w[11]!) < 2;
+}
+
 /** The reply with its sections in round-robin order, or the same object when there is nothing to move. */
 export function balance(reply: Reply, qtype: string, random?: Random): Reply {
-  // A wire reply's header says enough to skip it: an error, or fewer than two records in all.
   if (isWireReply(reply)) {
-    const w = reply.wire;
-    if ((w[3]! & 0x0f) !== 0 || ((w[6]! << 8) | w[7]!) + ((w[8]! << 8) | w[9]!) + ((w[10]! << 8) | w[11]!) < 2) return reply;
+    if (nothingToMove(reply.wire)) return reply;
     // Many addresses in wire form (a headless Service): moved as bytes, not decoded and encoded again.
     if (reply.layout?.records && qtype !== 'AXFR' && qtype !== 'IXFR') {
       const moved = shuffleWire(reply, random ?? mathRandom);
@@ -47,11 +50,9 @@ export function serveLoadbalance(req: Request, next: Next, random?: Random): Rep
  * else decoded, balanced and encoded again (MX, CNAMEs first), as serve() would have.
  */
 export function balanceAnswer(reply: WireAnswer, qtype: string, random: Random = mathRandom): WireAnswer {
-  const w = reply.wire;
-  if ((w[3]! & 0x0f) !== 0 || ((w[6]! << 8) | w[7]!) + ((w[8]! << 8) | w[9]!) + ((w[10]! << 8) | w[11]!) < 2) return reply;
-  if (qtype === 'AXFR' || qtype === 'IXFR') return reply;
+  if (nothingToMove(reply.wire) || qtype === 'AXFR' || qtype === 'IXFR') return reply;
   const moved = shuffleWireInPlace(reply, random);
   if (moved) return moved;
-  const balanced = balance(new WireReply(w, reply.layout), qtype, random);
+  const balanced = balance(new WireReply(reply.wire, reply.layout), qtype, random);
   return isWireReply(balanced) ? reply : wireAnswer(balanced);
 }
