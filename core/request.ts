@@ -2,21 +2,20 @@
 // and done hooks; and the requests derived from it by next(changes).
 import { CLASS_CODES, className, Rcode, trimDot, typeCode, typeName, type Edns, type EdnsOption, type Message } from './message.js';
 import { RequestMetadata } from './metadata.js';
+import { messageFromParsed, type ParsedQuery } from './wire.js';
 import { DnsError, type Done, type LocalPeer, type Metadata, type Peer, type Request, type RequestChanges, type Transport } from './plugin.js';
 
 export interface RequestInit {
-  /** The query, or how to build it on first read (the fast parser's result: most queries never read it). */
-  query: Message | (() => Message);
-  /** The EDNS of the query and its CD bit, when `query` is yet to be built. */
-  edns?: Edns | undefined;
-  cd?: boolean;
+  /** The query, or the fast parser's result to build it from on first read (most queries never read it). */
+  query: Message | ParsedQuery;
   qname: string;
   qtype: string;
   qclass: string;
   client: Peer & { transport: Transport; family: 4 | 6 };
   local: LocalPeer;
   size: number;
-  start: number;
+  /** When the query arrived (performance.now()); undefined: when first asked (see startClock). */
+  start: number | undefined;
 }
 
 /** Where requests register the abort controllers they make, so shutdown can abort them. */
@@ -24,6 +23,10 @@ export interface SignalOwner {
   readonly deadlineMs: number;
   track(controller: AbortController): void;
   untrack(controller: AbortController): void;
+}
+
+function isParsed(query: Message | ParsedQuery): query is ParsedQuery {
+  return (query as Partial<ParsedQuery>).questionEnd !== undefined;
 }
 
 const NO_OPTIONS: readonly EdnsOption[] = Object.freeze([]);
@@ -39,7 +42,6 @@ export class QueryRequest implements Request {
   readonly client: Peer & { transport: Transport; family: 4 | 6 };
   readonly local: LocalPeer;
   readonly size: number;
-  readonly start: number;
   zone = '';
   /** The block's chain has a plugin that logs this query's error (errors): the server then does not. */
   errorsLogged = false;
@@ -52,27 +54,42 @@ export class QueryRequest implements Request {
   #timer: NodeJS.Timeout | undefined;
   #listeners: ((done: Done) => void)[] | undefined;
   #metadata: RequestMetadata | undefined;
-  #query: Message | (() => Message);
+  #query: Message | ParsedQuery;
+  #start: number | undefined;
 
   constructor(init: RequestInit, private readonly owner: SignalOwner) {
-    this.#query = init.query;
+    const query = init.query;
+    this.#query = query;
     this.qname = init.qname;
     this.qtype = init.qtype;
     this.qclass = init.qclass;
-    const edns = typeof init.query === 'function' ? init.edns : init.query.edns;
+    const edns = query.edns;
     this.do = edns?.do ?? false;
-    this.cd = typeof init.query === 'function' ? init.cd ?? false : init.query.cd;
+    this.cd = isParsed(query) ? (query.flags & 0x0010) !== 0 : query.cd;
     this.udpSize = edns ? Math.max(512, edns.udpSize) : 512;
     this.edns = edns !== undefined;
     this.client = init.client;
     this.local = init.local;
     this.size = init.size;
-    this.start = init.start;
+    this.#start = init.start;
   }
 
   get query(): Message {
     const q = this.#query;
-    return typeof q === 'function' ? (this.#query = q()) : q;
+    return isParsed(q) ? (this.#query = messageFromParsed(q)) : q;
+  }
+
+  /** When the query arrived, or when first asked for a request made without a clock reading. */
+  get start(): number {
+    return (this.#start ??= performance.now());
+  }
+
+  /**
+   * Reads the clock now unless the request has a reading. The fast path reads it only when a hook
+   * reports the time (prometheus); a query it passes on to the ordinary path is timed from here.
+   */
+  startClock(): void {
+    this.#start ??= performance.now();
   }
 
   get ednsOptions(): readonly EdnsOption[] {
@@ -127,9 +144,16 @@ export class QueryRequest implements Request {
 /** Listeners keep their LocalPeer: its label is made once, not per query. */
 const SERVER_LABELS = new WeakMap<LocalPeer, string>();
 
+/** The last listener asked about: one listener takes nearly every query, so most calls skip the WeakMap. */
+let lastLocal: LocalPeer | undefined;
+let lastLabel = '';
+
 function serverLabel(local: LocalPeer): string {
+  if (local === lastLocal) return lastLabel;
   let label = SERVER_LABELS.get(local);
   if (label === undefined) SERVER_LABELS.set(local, (label = `${local.scheme ?? 'dns'}://:${local.port}`));
+  lastLocal = local;
+  lastLabel = label;
   return label;
 }
 

@@ -100,22 +100,26 @@ const FAST_OPT_SIZE = 11;
  * record to the client's size, then our OPT. A WireAnswer whose question is not this one (a plugin's
  * bug) goes the long way: decoded and encoded again.
  */
-export function finishAnswer(answer: WireAnswer, t: AnswerTarget, shape?: (reply: WireAnswer) => WireAnswer): Finished {
+export function finishAnswer(answer: WireAnswer, t: AnswerTarget, shape?: (reply: WireAnswer) => WireAnswer): Buffer {
   const kept = answer.wire;
   const q = t.queryWire;
   const qend = t.questionEnd;
-  if (answer.layout.questionEnd !== qend || !sameQuestion(kept, q, qend)) {
-    return finishWire(new WireReply(Buffer.from(kept), answer.layout), { query: decodeMessage(q), queryWire: q, questionEnd: qend, maxSize: t.maxSize, ednsSize: t.ednsSize });
-  }
+  if (answer.layout.questionEnd !== qend || kept.length < qend) return finishForeign(answer, t);
   const optSize = t.edns ? FAST_OPT_SIZE : 0;
   let out = Buffer.allocUnsafe(kept.length + optSize);
   out.set(kept);
+  // The client's question (its case) over the kept one, checked on the way: a few dozen bytes, cheaper
+  // by hand than through Buffer#copy and a separate compare.
+  for (let i = 12; i < qend; i++) {
+    const x = out[i]!;
+    const y = q[i]!;
+    if (x !== y && !sameLetter(x, y)) return finishForeign(answer, t);
+    out[i] = y;
+  }
   out[0] = q[0]!;
   out[1] = q[1]!;
   out[2] = (out[2]! & ~0x01) | 0x80 | (q[2]! & 0x01);
   out[3] = (out[3]! & ~0x10) | (q[3]! & 0x10);
-  // The client's question (its case): a few dozen bytes, cheaper copied by hand than through Buffer#copy.
-  for (let i = 12; i < qend; i++) out[i] = q[i]!;
   let layout: AnswerLayout | undefined;
   let end = kept.length;
   if (shape) {
@@ -138,8 +142,7 @@ export function finishAnswer(answer: WireAnswer, t: AnswerTarget, shape?: (reply
     out.writeUInt16BE(0, end + 9);
     out.writeUInt16BE(out.readUInt16BE(10) + 1, 10);
   }
-  const wire = end + optSize === out.length ? out : out.subarray(0, end + optSize);
-  return { wire, rcode: out[3]! & 0x0f, truncated: (out[2]! & 0x02) !== 0 };
+  return end + optSize === out.length ? out : out.subarray(0, end + optSize);
 }
 
 /**
@@ -204,10 +207,21 @@ function sameQuestion(a: Buffer, b: Buffer, end: number): boolean {
   for (let i = 12; i < end; i++) {
     const x = a[i]!;
     const y = b[i]!;
-    // Equal, or the same ASCII letter in another case (0x20 apart).
-    if (x !== y && ((x | 0x20) !== (y | 0x20) || (x | 0x20) < 0x61 || (x | 0x20) > 0x7a)) return false;
+    if (x !== y && !sameLetter(x, y)) return false;
   }
   return true;
+}
+
+/** Two bytes are the same ASCII letter in another case (0x20 apart). */
+function sameLetter(x: number, y: number): boolean {
+  const lx = x | 0x20;
+  return lx === (y | 0x20) && lx >= 0x61 && lx <= 0x7a;
+}
+
+/** A WireAnswer whose question is not the query's (a plugin's bug): decoded and encoded again. */
+function finishForeign(answer: WireAnswer, t: AnswerTarget): Buffer {
+  const q = t.queryWire;
+  return finishWire(new WireReply(Buffer.from(answer.wire), answer.layout), { query: decodeMessage(q), queryWire: q, questionEnd: t.questionEnd, maxSize: t.maxSize, ednsSize: t.ednsSize }).wire;
 }
 
 function optIsLast(wire: Buffer, optAt: number): boolean {

@@ -13,8 +13,8 @@ import { createMetrics, type Metrics } from './metrics.js';
 import { DropQuery, isDnsError, SLOW_PATH, type Handler, type LocalPeer, type Peer, type PluginInstance, type ServerControl, type SetupEnv, type TlsProvider, type Transport } from './plugin.js';
 import type { Registry } from './registry.js';
 import { QueryRequest, type SignalOwner } from './request.js';
-import { finishAnswer, finishMessage, finishReply, headerOnlyReply, type AnswerTarget, type Finished } from './respond.js';
-import { checkHeader, HeaderCheck, messageFromParsed, parseQuery } from './wire.js';
+import { finishAnswer, finishMessage, finishReply, headerOnlyReply, type Finished } from './respond.js';
+import { checkHeader, HeaderCheck, parseQuery } from './wire.js';
 import path from 'node:path';
 import { defaultPortOf, listenKeyLabel, listenKeysOf, RouteTable, splitListenKey } from './routes.js';
 import client from 'prom-client';
@@ -175,7 +175,6 @@ export class DnsServer implements SignalOwner {
   // ---- the query path ----
 
   #handle(listenerKey: string, wire: Buffer, client: ClientInfo, local: LocalPeer): Buffer | undefined | Promise<Buffer | undefined> {
-    const start = performance.now();
     // A client with its share of queries in flight waits for them before it is heard again (UDP; a
     // TCP connection has its own pipeline bound). The map holds only clients with a query in flight.
     if (client.transport === 'udp' && this.#udpInFlight.size > 0 && (this.#udpInFlight.get(client.address) ?? 0) >= this.#maxUdpInFlight) {
@@ -187,43 +186,54 @@ export class DnsServer implements SignalOwner {
       case HeaderCheck.NotImp: return headerOnlyReply(wire, Rcode.NOTIMP);
       case HeaderCheck.Ok: break;
     }
+    const routes = this.#gen.routes.get(listenerKey);
     const parsed = parseQuery(wire);
-    let req: QueryRequest;
-    if (parsed) {
-      // The Message is built only if a plugin reads req.query: the fast path never does.
-      req = new QueryRequest({
-        query: () => messageFromParsed(parsed), edns: parsed.edns, cd: (parsed.flags & 0x0010) !== 0,
-        qname: parsed.lower, qtype: typeName(parsed.qtype), qclass: className(parsed.qclass), client, local, size: wire.length, start,
-      }, this);
-    } else {
-      let query: Message;
-      try {
-        query = decodeMessage(wire);
-      } catch (err) {
-        if (err instanceof WireError) return headerOnlyReply(wire, Rcode.FORMERR);
-        throw err;
-      }
-      if (query.question.length !== 1 || !isWritableName(query.question[0]!.name)) return headerOnlyReply(wire, Rcode.FORMERR);
-      const q = query.question[0]!;
-      req = new QueryRequest({ query, qname: q.name.toLowerCase(), qtype: q.type, qclass: q.class, client, local, size: wire.length, start }, this);
-    }
-    const maxSize = client.transport === 'udp' ? Math.min(req.udpSize, this.#maxUdpSize) : 65535;
-    const gen = this.#gen;
-    // EDNS version > 0 is answered BADVERS below, by the ordinary path.
-    const edns = parsed ? parsed.edns : req.query.edns;
-    const block = edns && edns.version > 0 ? undefined : gen.routes.get(listenerKey)?.match(req.qname);
-    if (block?.block.fast && parsed && parsed.qclass === 1 && this.#fastPath) {
-      req.zone = block.zone;
-      const out = this.#serveFast(block.block.fast, req, { queryWire: wire, questionEnd: parsed.questionEnd, maxSize, ednsSize: this.#ednsSize, edns: req.edns, do: req.do });
+    if (parsed === undefined) return this.#handleDecoded(routes, wire, client, local);
+    // EDNS version > 0 is answered BADVERS by the ordinary path.
+    const block = parsed.edns && parsed.edns.version > 0 ? undefined : routes?.match(parsed.lower);
+    const fast = this.#fastPath && parsed.qclass === 1 ? block?.block.fast : undefined;
+    // The Message is built only if a plugin reads req.query: the fast path never does. Nor does it read
+    // the clock unless a hook reports the time (prometheus).
+    const req = new QueryRequest({
+      query: parsed, qname: parsed.lower, qtype: typeName(parsed.qtype), qclass: className(parsed.qclass),
+      client, local, size: wire.length, start: fast !== undefined && fast.sent.length === 0 ? undefined : performance.now(),
+    }, this);
+    if (fast !== undefined) {
+      req.zone = block!.zone;
+      const out = this.#serveFast(fast, req, wire, parsed.questionEnd);
       if (out !== undefined) {
         this.#fastCounts.fast++;
         return out;
       }
       this.#fastCounts.fallback++;
+      req.startClock();
     }
+    return this.#serveChain(req, block, wire, parsed.questionEnd);
+  }
 
+  /** A query parseQuery leaves to the full decoder (several records, escapes in the name, a malformed one). */
+  #handleDecoded(routes: RouteTable<Block> | undefined, wire: Buffer, client: ClientInfo, local: LocalPeer): Buffer | undefined | Promise<Buffer | undefined> {
+    const start = performance.now();
+    let query: Message;
+    try {
+      query = decodeMessage(wire);
+    } catch (err) {
+      if (err instanceof WireError) return headerOnlyReply(wire, Rcode.FORMERR);
+      throw err;
+    }
+    if (query.question.length !== 1 || !isWritableName(query.question[0]!.name)) return headerOnlyReply(wire, Rcode.FORMERR);
+    const q = query.question[0]!;
+    const req = new QueryRequest({ query, qname: q.name.toLowerCase(), qtype: q.type, qclass: q.class, client, local, size: wire.length, start }, this);
+    const block = query.edns && query.edns.version > 0 ? undefined : routes?.match(req.qname);
+    return this.#serveChain(req, block, wire, undefined);
+  }
+
+  /** The ordinary path: the block's chain, its reply finished for this client (or BADVERS, REFUSED). */
+  #serveChain(req: QueryRequest, block: { block: Block; zone: string } | undefined, wire: Buffer, questionEnd: number | undefined): Buffer | undefined | Promise<Buffer | undefined> {
     const query = req.query;
-    const target = { query, queryWire: wire, questionEnd: parsed?.questionEnd, maxSize, ednsSize: this.#ednsSize };
+    const client = req.client;
+    const maxSize = client.transport === 'udp' ? Math.min(req.udpSize, this.#maxUdpSize) : 65535;
+    const target = { query, queryWire: wire, questionEnd, maxSize, ednsSize: this.#ednsSize };
     if (query.edns && query.edns.version > 0) return this.#send(req, makeErrorReply(query, Rcode.BADVERS), target);
     if (!block || (req.qclass !== 'IN' && !block.block.classes.has(req.qclass))) return this.#send(req, makeErrorReply(query, Rcode.REFUSED), target);
     req.zone = block.zone;
@@ -237,6 +247,7 @@ export class DnsServer implements SignalOwner {
       return this.#send(req, this.#errorReply(req, err), target, err as Error);
     }
     if (!(result instanceof Promise)) return this.#send(req, result, target);
+    const gen = this.#gen;
     gen.inflight++;
     const udp = client.transport === 'udp';
     if (udp) this.#udpInFlight.set(client.address, (this.#udpInFlight.get(client.address) ?? 0) + 1);
@@ -259,7 +270,7 @@ export class DnsServer implements SignalOwner {
    * hooks (prometheus). Undefined sends the query down the ordinary path: a hook said SLOW_PATH, or
    * none answered.
    */
-  #serveFast(fast: FastChain, req: QueryRequest, target: AnswerTarget): Buffer | undefined {
+  #serveFast(fast: FastChain, req: QueryRequest, queryWire: Buffer, questionEnd: number): Buffer | undefined {
     const { links } = fast;
     let answer: WireAnswer | undefined;
     let at = 0;
@@ -281,15 +292,17 @@ export class DnsServer implements SignalOwner {
     req.producer = producer;
     // Shapers reorder records: an answer with fewer than two has nothing to reorder.
     const shapers = at > fast.firstShaper && answer.layout.records.ends.length > 1 ? (reply: WireAnswer) => shapeReply(links, at, req, reply) : undefined;
-    const out = finishAnswer(answer, target, shapers);
+    const maxSize = req.client.transport === 'udp' ? Math.min(req.udpSize, this.#maxUdpSize) : 65535;
+    const out = finishAnswer(answer, { queryWire, questionEnd, maxSize, ednsSize: this.#ednsSize, edns: req.edns, do: req.do }, shapers);
     if (fast.sent.length > 0) {
       const ms = performance.now() - req.start;
-      for (const hook of fast.sent) hook.sent!(req, out.rcode, out.wire.length, producer, ms);
+      const rcode = out[3]! & 0x0f;
+      for (const hook of fast.sent) hook.sent!(req, rcode, out.length, producer, ms);
     }
     if (req.awaitsFinish) {
-      req.finish({ reply: new WireReply(out.wire), rcode: out.rcode, size: out.wire.length, truncated: out.truncated, durationMs: performance.now() - req.start, plugin: producer });
+      req.finish({ reply: new WireReply(out), rcode: out[3]! & 0x0f, size: out.length, truncated: (out[2]! & 0x02) !== 0, durationMs: performance.now() - req.start, plugin: producer });
     }
-    return out.wire;
+    return out;
   }
 
   #shed(client: ClientInfo): undefined {
