@@ -68,6 +68,9 @@ export class Series {
   readonly duration: HistogramCell;
   /** responses_total cells by plugin, then rcode (every rcode fits 12 bits). */
   readonly #responses = new Map<string, CounterCell[]>();
+  /** The plugin that answered last, and its cells: mostly the same plugin answers a series' queries. */
+  #lastPlugin = '';
+  #lastByRcode: CounterCell[] | undefined;
 
   constructor(private readonly v: DnsVectors, private readonly server: string, private readonly zone: string, proto: string, family: string, type: string) {
     const view = '';
@@ -80,8 +83,13 @@ export class Series {
 
   /** The responses_total cell of an rcode and the plugin that wrote the reply ('' for the server). */
   response(rcode: number, plugin: string): CounterCell {
-    let byRcode = this.#responses.get(plugin);
-    if (!byRcode) this.#responses.set(plugin, (byRcode = []));
+    let byRcode = this.#lastByRcode;
+    if (byRcode === undefined || plugin !== this.#lastPlugin) {
+      byRcode = this.#responses.get(plugin);
+      if (!byRcode) this.#responses.set(plugin, (byRcode = []));
+      this.#lastPlugin = plugin;
+      this.#lastByRcode = byRcode;
+    }
     return (byRcode[rcode] ??= this.v.responses.cell([this.server, this.zone, '', rcodeLabel(rcode), plugin]));
   }
 }
@@ -94,11 +102,22 @@ export class SeriesCache {
   readonly #map = new Map<string, Map<string, Series[]>>();
   constructor(private readonly v: DnsVectors) {}
 
+  /** The series of the server and zone asked last: a block's queries mostly come in on one listener. */
+  #lastServer = '';
+  #lastZone = '';
+  #lastSlots: Series[] | undefined;
+
   get(server: string, zone: string, proto: string, family: 4 | 6, qtype: string): Series {
-    let zones = this.#map.get(server);
-    if (!zones) this.#map.set(server, (zones = new Map()));
-    let slots = zones.get(zone);
-    if (!slots) zones.set(zone, (slots = []));
+    let slots = this.#lastSlots;
+    if (slots === undefined || server !== this.#lastServer || zone !== this.#lastZone) {
+      let zones = this.#map.get(server);
+      if (!zones) this.#map.set(server, (zones = new Map()));
+      slots = zones.get(zone);
+      if (!slots) zones.set(zone, (slots = []));
+      this.#lastServer = server;
+      this.#lastZone = zone;
+      this.#lastSlots = slots;
+    }
     const slot = ((TYPE_INDEX.get(qtype) ?? MONITORED_TYPES.length) * 2 + (proto === 'tcp' ? 1 : 0)) * 2 + (family === 6 ? 1 : 0);
     return (slots[slot] ??= new Series(this.v, server, zoneLabel(zone), proto, family === 6 ? '2' : '1', typeLabel(qtype)));
   }
