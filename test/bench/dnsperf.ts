@@ -10,6 +10,8 @@ export interface PerfResult {
   lostPct: number;
   lost: number;
   completed: number;
+  /** dnsperf's own CPU time (user + system) per completed query, in µs: what the load costs the machine. */
+  clientCpuUs?: number;
   /** Latency at each percentile 0..100 (101 points), at a fixed rate only: a CDF to draw. */
   cdfMs?: number[];
 }
@@ -36,11 +38,15 @@ export function dnsperf(opts: PerfOptions): Promise<PerfResult> {
   for (const o of opts.long ?? []) args.push('-O', o);
   // Per-query lines (-v) only at a fixed rate: at full load printing them would slow dnsperf itself.
   if (opts.rate !== undefined) args.push('-Q', String(opts.rate), '-v');
-  const [cmd, argv] = opts.cpu !== undefined ? ['taskset', ['-c', String(opts.cpu), 'dnsperf', ...args]] : ['dnsperf', args];
+  const command = opts.cpu !== undefined ? ['taskset', '-c', String(opts.cpu), 'dnsperf', ...args] : ['dnsperf', ...args];
+  // Through bash for its `times` builtin: the CPU dnsperf used, printed after its report.
   return new Promise((resolve, reject) => {
-    execFile(cmd, argv, { maxBuffer: 1 << 30, timeout: (opts.seconds + 30) * 1000 }, (err, stdout, stderr) => {
+    execFile('bash', ['-c', '"$@"; status=$?; times; exit $status', 'bash', ...command], { maxBuffer: 1 << 30, timeout: (opts.seconds + 30) * 1000 }, (err, stdout, stderr) => {
       if (err && !/Queries per second/.test(stdout)) return reject(new Error(`${err.message}\n${stderr}`));
       const num = (re: RegExp) => Number(re.exec(stdout)?.[1] ?? NaN);
+      // times: the shell's user and system time, then its children's (dnsperf's) on the last line.
+      const cpu = /(\d+)m([\d.]+)s (\d+)m([\d.]+)s\s*$/.exec(stdout);
+      const clientCpuMs = cpu ? (Number(cpu[1]) * 60 + Number(cpu[2]) + Number(cpu[3]) * 60 + Number(cpu[4])) * 1000 : undefined;
       const latencies: number[] = [];
       for (const m of stdout.matchAll(/^> \S+ \S+ \S+ ([\d.]+)$/gm)) latencies.push(Number(m[1]) * 1000);
       latencies.sort((a, b) => a - b);
@@ -54,6 +60,7 @@ export function dnsperf(opts: PerfOptions): Promise<PerfResult> {
         lostPct: num(/Queries lost:\s+\d+ \(([\d.]+)%\)/),
         lost: num(/Queries lost:\s+(\d+)/),
         completed: num(/Queries completed:\s+(\d+)/),
+        ...(clientCpuMs !== undefined ? { clientCpuUs: (clientCpuMs * 1000) / num(/Queries completed:\s+(\d+)/) } : {}),
         ...(latencies.length ? { cdfMs: Array.from({ length: 101 }, (_, p) => pct(p)) } : {}),
       });
     });

@@ -1,6 +1,7 @@
 // The benchmark sections beyond hosts, one per issue that asks for numbers; each compares with the
 // hosts row measured in the same run.
 import { execFileSync } from 'node:child_process';
+import os from 'node:os';
 import { printTable, startHostsNodens, type BenchContext, type Row } from './run.js';
 
 export interface Section {
@@ -123,6 +124,16 @@ const workers: Section = {
     printTable('workers: hosts, unpinned, dnsperf -c 32, best of 2 interleaved rounds (dnsperf shares the 2 cores)', variants.map(([name]) => best.get(name)!));
     console.log('per process (its share of the CPU over the warm-up and both runs, times the QPS):');
     for (const [name, text] of perWorker) console.log(`- ${name}: ${text}`);
+    // dnsperf needs about as much CPU per query as a server process: on 2 cores the workers and dnsperf
+    // share the machine, and the QPS at which both cores are busy bounds what workers can show here.
+    console.log(`the machine's bound: ${os.availableParallelism()} cores over the CPU per query of the server and of dnsperf together:`);
+    for (const [name] of variants) {
+      const row = best.get(name)!;
+      const client = row.full.clientCpuUs;
+      if (row.cpuUs === undefined || client === undefined) continue;
+      const bound = (os.availableParallelism() * 1e6) / (row.cpuUs + client);
+      console.log(`- ${name}: server ${row.cpuUs.toFixed(1)} + dnsperf ${client.toFixed(1)} µs/query: all cores busy at ${bound.toFixed(0)} qps; reached ${row.full.qps.toFixed(0)} (${((row.full.qps / bound) * 100).toFixed(0)} %)`);
+    }
   },
 };
 
