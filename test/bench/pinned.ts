@@ -1,5 +1,6 @@
 // The issue-13 section: every path pinned to one core (the server on CPU 1, dnsperf on CPU 0), measured
-// in interleaved rounds and reported as ratios to the Node ceiling measured in the same round; then a
+// in interleaved rounds and reported as ratios to the Node ceiling measured in the same round on the same
+// query file (cluster names are longer than hosts names: every server, the ceiling too, pays for that); then a
 // fixed 10k QPS run per server checking lost queries, the kernel's UDP receive-buffer drops and the tail.
 // The machine is shared, so absolute QPS is noise: a ratio within one round is what the targets compare.
 import fs from 'node:fs';
@@ -14,11 +15,21 @@ const SERVER_CPU = 1;
 const DNSPERF_CPU = 0;
 const FIXED_RATE = 10_000;
 
+/** The query files: a path is compared with the Node ceiling answering the same one (longer names cost every server more). */
+type QuerySet = 'hosts' | 'forward' | 'cluster';
+const QUERY_FILES: Record<QuerySet, (ctx: BenchContext) => string> = {
+  hosts: (c) => c.data.hostsQueries,
+  forward: (c) => c.data.forwardQueries,
+  cluster: (c) => c.data.k8sQueries,
+};
+
 interface PathSpec {
   readonly name: string;
   /** The issue's target as a ratio to the ceiling, if it sets one. */
   readonly target?: number;
-  readonly queries: (ctx: BenchContext) => string;
+  readonly querySet: QuerySet;
+  /** A Node ceiling: the reference of the paths asked the same query file. */
+  readonly ceiling?: true;
   readonly start: (ctx: BenchContext, cpu: number | undefined, upstreamPort: number) => Promise<Running>;
   /** Also measured at the fixed rate (lost, RcvbufErrors, p99). */
   readonly fixedRate?: boolean;
@@ -54,13 +65,18 @@ export function stockCorefile(ctx: BenchContext, upstreamPort: number): string {
 const hostsBlock = (ctx: BenchContext) => `  hosts ${ctx.data.hostsFile} {\n    reload 0\n  }\n`;
 
 export const PATHS: readonly PathSpec[] = [
-  { name: 'node ceiling (pre-built bytes)', queries: (c) => c.data.hostsQueries, start: (c, cpu) => c.startCeiling(cpu) },
-  { name: 'dnsmasq (hosts)', queries: (c) => c.data.hostsQueries, start: (c, cpu) => c.startDnsmasq('dnsmasq (hosts)', [`--addn-hosts=${c.data.hostsFile}`], cpu), fixedRate: true },
-  { name: 'nodens hosts', target: 0.9, queries: (c) => c.data.hostsQueries, start: (c, cpu) => c.startNodens('nodens hosts', `.:PORT {\n  bind 127.0.0.1\n${hostsBlock(c)}}\n`, [], undefined, cpu), fixedRate: true },
-  { name: 'nodens cache hit (cache + forward)', target: 0.9, queries: (c) => c.data.forwardQueries, start: (c, cpu, up) => c.startNodens('nodens cache hit', `.:PORT {\n  bind 127.0.0.1\n  cache 3600\n  forward . 127.0.0.1:${up}\n}\n`, [], undefined, cpu) },
-  { name: 'nodens kubernetes, no cache (5k svc)', target: 0.8, queries: (c) => c.data.k8sQueries, start: (c, cpu) => c.startNodens('nodens kubernetes', `cluster.local:PORT {\n  bind 127.0.0.1\n  kubernetes cluster.local {\n    manifests ${c.data.k8sManifests}\n  }\n}\n`, [], undefined, cpu) },
-  { name: 'nodens stock Corefile (warm cache, cluster names)', target: 0.85, queries: (c) => c.data.k8sQueries, start: (c, cpu, up) => c.startNodens('nodens stock Corefile', stockCorefile(c, up), [], undefined, cpu), fixedRate: true },
+  { name: 'node ceiling (pre-built bytes), hosts names', querySet: 'hosts', ceiling: true, start: (c, cpu) => c.startCeiling(cpu) },
+  { name: 'node ceiling, forward names', querySet: 'forward', ceiling: true, start: (c, cpu) => c.startCeiling(cpu) },
+  { name: 'node ceiling, cluster names', querySet: 'cluster', ceiling: true, start: (c, cpu) => c.startCeiling(cpu) },
+  { name: 'dnsmasq (hosts)', querySet: 'hosts', start: (c, cpu) => c.startDnsmasq('dnsmasq (hosts)', [`--addn-hosts=${c.data.hostsFile}`], cpu), fixedRate: true },
+  { name: 'nodens hosts', target: 0.9, querySet: 'hosts', start: (c, cpu) => c.startNodens('nodens hosts', `.:PORT {\n  bind 127.0.0.1\n${hostsBlock(c)}}\n`, [], undefined, cpu), fixedRate: true },
+  { name: 'nodens cache hit (cache + forward)', target: 0.9, querySet: 'forward', start: (c, cpu, up) => c.startNodens('nodens cache hit', `.:PORT {\n  bind 127.0.0.1\n  cache 3600\n  forward . 127.0.0.1:${up}\n}\n`, [], undefined, cpu) },
+  { name: 'nodens kubernetes, no cache (5k svc)', target: 0.8, querySet: 'cluster', start: (c, cpu) => c.startNodens('nodens kubernetes', `cluster.local:PORT {\n  bind 127.0.0.1\n  kubernetes cluster.local {\n    manifests ${c.data.k8sManifests}\n  }\n}\n`, [], undefined, cpu) },
+  { name: 'nodens stock Corefile (warm cache, cluster names)', target: 0.85, querySet: 'cluster', start: (c, cpu, up) => c.startNodens('nodens stock Corefile', stockCorefile(c, up), [], undefined, cpu), fixedRate: true },
 ];
+
+/** Each path's reference: the ceiling row asked the same query file. */
+const CEILING_OF = PATHS.map((p) => PATHS.findIndex((c) => c.ceiling && c.querySet === p.querySet));
 
 /** The UDP line of /proc/net/snmp: receive-buffer drops, machine-wide (other processes on the host count too). */
 export function udpRcvbufErrors(): number {
@@ -109,7 +125,7 @@ export async function runPinned(ctx: BenchContext): Promise<void> {
     for (const p of PATHS) servers.push(await p.start(ctx, serverCpu, upstream.port));
     const rows: PinnedRow[] = PATHS.map((p) => ({ name: p.name, ...(p.target ? { target: p.target } : {}), qps: [], ratios: [], cpuRatios: [], cpuUs: [], rssMb: 0 }));
     // Warm-up: JIT, caches (the stock Corefile's cache fills from kubernetes here).
-    for (let i = 0; i < PATHS.length; i++) await dnsperf({ port: servers[i]!.port, queryFile: PATHS[i]!.queries(ctx), seconds: 2, cpu: perfCpu });
+    for (let i = 0; i < PATHS.length; i++) await dnsperf({ port: servers[i]!.port, queryFile: QUERY_FILES[PATHS[i]!.querySet](ctx), seconds: 2, cpu: perfCpu });
     for (let round = 0; round < rounds; round++) {
       // Each round in a rotated order, so no path always runs first or last in a drift of the machine's speed.
       const order = PATHS.map((_, i) => (i + round) % PATHS.length);
@@ -118,14 +134,15 @@ export async function runPinned(ctx: BenchContext): Promise<void> {
       for (const i of order) {
         const server = servers[i]!;
         const cpu0 = server.cpuMs();
-        const r = await dnsperf({ port: server.port, queryFile: PATHS[i]!.queries(ctx), seconds: ctx.seconds, cpu: perfCpu });
+        const r = await dnsperf({ port: server.port, queryFile: QUERY_FILES[PATHS[i]!.querySet](ctx), seconds: ctx.seconds, cpu: perfCpu });
         qps[i] = r.qps;
         rows[i]!.qps.push(r.qps);
         rows[i]!.cpuUs.push(((server.cpuMs() - cpu0) * 1000) / Math.max(1, r.completed));
       }
       for (let i = 0; i < PATHS.length; i++) {
-        rows[i]!.ratios.push(qps[i]! / qps[0]!);
-        rows[i]!.cpuRatios.push(rows[0]!.cpuUs[round]! / rows[i]!.cpuUs[round]!);
+        const c = CEILING_OF[i]!;
+        rows[i]!.ratios.push(qps[i]! / qps[c]!);
+        rows[i]!.cpuRatios.push(rows[c]!.cpuUs[round]! / rows[i]!.cpuUs[round]!);
       }
     }
     for (let i = 0; i < PATHS.length; i++) rows[i]!.rssMb = servers[i]!.rssMb();
@@ -134,7 +151,7 @@ export async function runPinned(ctx: BenchContext): Promise<void> {
     for (let i = 0; i < PATHS.length; i++) {
       if (!PATHS[i]!.fixedRate) continue;
       const server = servers[i]!;
-      const queryFile = PATHS[i]!.queries(ctx);
+      const queryFile = QUERY_FILES[PATHS[i]!.querySet](ctx);
       await dnsperf({ port: server.port, queryFile, seconds: 2, rate: FIXED_RATE, cpu: perfCpu });
       const before = udpRcvbufErrors();
       const result = await dnsperf({ port: server.port, queryFile, seconds: ctx.seconds, rate: FIXED_RATE, cpu: perfCpu });
@@ -156,7 +173,7 @@ export async function runPinned(ctx: BenchContext): Promise<void> {
 function printPinned(rows: PinnedRow[], fixed: FixedRow[], rounds: number, pin: boolean, load: string): void {
   const f2 = (n: number) => n.toFixed(2);
   const lines = [
-    `\n## pinned: QPS as a ratio to the Node ceiling in the same round (${rounds} interleaved rounds; ${pin ? `server on CPU ${SERVER_CPU}, dnsperf on CPU ${DNSPERF_CPU}` : 'not pinned: fewer than 2 CPUs'}; ${load})`,
+    `\n## pinned: QPS as a ratio to the Node ceiling asked the same names in the same round (${rounds} interleaved rounds; ${pin ? `server on CPU ${SERVER_CPU}, dnsperf on CPU ${DNSPERF_CPU}` : 'not pinned: fewer than 2 CPUs'}; ${load})`,
     '| path | QPS ratio median | QPS ratio range | target | CPU ratio median (range) | QPS median | CPU µs/query | RSS MB |',
     '|---|---:|---:|---:|---:|---:|---:|---:|',
   ];
