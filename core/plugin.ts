@@ -42,7 +42,11 @@ export interface Request {
   readonly server: string;
   /** The query's size in bytes on the wire. */
   readonly size: number;
-  /** performance.now() when the query arrived. */
+  /**
+   * performance.now() when the query arrived. On the fast path of a block whose hooks do not report
+   * the time (no `sent` hook), the clock is read only when this is first asked for: a query answered
+   * there never pays for the reading.
+   */
   readonly start: number;
   /** Aborted when the query's deadline passes or the server stops. */
   readonly signal: AbortSignal;
