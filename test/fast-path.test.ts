@@ -16,6 +16,7 @@ import { encodeMessage, scanMessage } from '../core/wire.js';
 import { writeData, type BenchData } from './bench/data.js';
 import { coreDnsTestObjects, http80, service, slice } from './fixtures/k8s-objects.js';
 import pin from './fixtures/fast-plugin.js';
+import { definePlugin, makeReply, SLOW_PATH, type Done } from '../core/index.js';
 import { startServer } from '../core/testing.js';
 
 /** A seeded PRNG (mulberry32): the same cases every run, and a failure can be replayed. */
@@ -339,6 +340,63 @@ describe('wire fast path: a plugin written against the public API', () => {
       expect(other.answer.map((r) => r.data)).to.deep.equal(['192.0.2.9']);
       // (hosts makes its bytes in the fast hook itself: only pin's very first query took the ordinary path.)
       expect(s.server.fastPathCounts()).to.deep.equal({ fast: 3, fallback: 1 });
+    } finally {
+      await s.close();
+    }
+  });
+});
+
+describe('wire fast path: the clock', () => {
+  /** `clocked`: answers after 40 ms on the ordinary path (its fast hook says SLOW_PATH); records what it saw. */
+  function clockedPlugin(seen: { start: number[]; done: Done[] }) {
+    return definePlugin<Record<string, never>>({
+      name: 'clocked',
+      schema: { type: 'object' },
+      parse: () => ({}),
+      setup: () => ({
+        async serve(req) {
+          // req.start is read only once the reply is done: a lazily read clock would start there.
+          req.onDone((done) => {
+            seen.done.push(done);
+            seen.start.push(req.start);
+          });
+          await new Promise((resolve) => setTimeout(resolve, 40));
+          return makeReply(req.query, { answer: [{ name: req.qname, ttl: 5, type: 'A', data: '192.0.2.1' }] });
+        },
+        fast: { answer: () => SLOW_PATH },
+      }),
+      before: 'forward',
+    });
+  }
+
+  it('a query the fast path passes on is timed from then: its Done lasts as long as the plugin took', async () => {
+    const seen = { start: [] as number[], done: [] as Done[] };
+    const s = await startServer('example.test {\n    clocked\n}', { plugins: [clockedPlugin(seen)] });
+    try {
+      const before = performance.now();
+      const reply = await s.query('a.example.test', 'A');
+      const after = performance.now();
+      expect(reply.answer.map((r) => r.data)).to.deep.equal(['192.0.2.1']);
+      expect(s.server.fastPathCounts()).to.deep.equal({ fast: 0, fallback: 1 });
+      // Read when the ordinary path began, not on first use (the Done would then last ~0 ms).
+      expect(seen.start[0]).to.be.within(before, after);
+      expect(seen.done[0]!.durationMs).to.be.at.least(35).and.below(after - before + 1);
+    } finally {
+      await s.close();
+    }
+  });
+
+  it('a block with a sent hook (prometheus) reads the clock on arrival, and reports each fast answer\'s time', async () => {
+    const s = await startServer('example.test {\n    prometheus 127.0.0.1:0\n    hosts {\n        192.0.2.9 web.example.test\n    }\n}');
+    try {
+      for (let i = 0; i < 3; i++) await s.query('web.example.test', 'A');
+      expect(s.server.fastPathCounts().fast).to.equal(3);
+      const body = (await s.server.metrics.scrape()).body;
+      const count = /coredns_dns_request_duration_seconds_count\{[^}]*\} (\d+)/.exec(body)?.[1];
+      const sum = Number(/coredns_dns_request_duration_seconds_sum\{[^}]*\} ([\d.e-]+)/.exec(body)?.[1]);
+      expect(count).to.equal('3');
+      // Each took some time, well under a second: a clock never read would give 0, or a duration since the epoch.
+      expect(sum).to.be.above(0).and.below(1);
     } finally {
       await s.close();
     }
