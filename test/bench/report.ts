@@ -36,7 +36,7 @@ export function qpsSvg(d: ReportData): string {
   const parts = [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${h}" font-family="sans-serif" font-size="12">`,
     `<rect width="100%" height="100%" fill="white"/>`,
-    `<text x="10" y="18" font-size="14" font-weight="bold">QPS as a ratio to the Node ceiling, median of ${d.rounds} interleaved rounds</text>`,
+    `<text x="10" y="18" font-size="14" font-weight="bold">QPS as a ratio to the Node ceiling asked the same names, median of ${d.rounds} interleaved rounds</text>`,
     `<text x="10" y="34" fill="#555">range over the rounds as a line; the issue's target as a red tick; thin dark bar: CPU ratio (ceiling's CPU µs/query over the path's)</text>`,
     `<text x="10" y="49" fill="#555">${esc(`${d.when}, node ${d.node}, ${d.pinned ? 'server pinned to CPU 1, dnsperf to CPU 0' : 'not pinned'}; ${d.load}`)}</text>`,
   ];
