@@ -183,9 +183,6 @@ export interface AnswerLayout extends WireLayout {
  */
 export class WireAnswer {
   constructor(readonly wire: Buffer, readonly layout: AnswerLayout) {}
-  get rcode(): number {
-    return this.wire[3]! & 0x0f;
-  }
 }
 
 /** A promise about a wire reply's bytes: they hold no OPT record, and the question ends at `questionEnd`. */

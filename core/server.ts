@@ -232,8 +232,7 @@ export class DnsServer implements SignalOwner {
   #serveChain(req: QueryRequest, block: { block: Block; zone: string } | undefined, wire: Buffer, questionEnd: number | undefined): Buffer | undefined | Promise<Buffer | undefined> {
     const query = req.query;
     const client = req.client;
-    const maxSize = client.transport === 'udp' ? Math.min(req.udpSize, this.#maxUdpSize) : 65535;
-    const target = { query, queryWire: wire, questionEnd, maxSize, ednsSize: this.#ednsSize };
+    const target = { query, queryWire: wire, questionEnd, maxSize: this.#maxReplySize(req), ednsSize: this.#ednsSize };
     if (query.edns && query.edns.version > 0) return this.#send(req, makeErrorReply(query, Rcode.BADVERS), target);
     if (!block || (req.qclass !== 'IN' && !block.block.classes.has(req.qclass))) return this.#send(req, makeErrorReply(query, Rcode.REFUSED), target);
     req.zone = block.zone;
@@ -292,17 +291,21 @@ export class DnsServer implements SignalOwner {
     req.producer = producer;
     // Shapers reorder records: an answer with fewer than two has nothing to reorder.
     const shapers = at > fast.firstShaper && answer.layout.records.ends.length > 1 ? (reply: WireAnswer) => shapeReply(links, at, req, reply) : undefined;
-    const maxSize = req.client.transport === 'udp' ? Math.min(req.udpSize, this.#maxUdpSize) : 65535;
-    const out = finishAnswer(answer, { queryWire, questionEnd, maxSize, ednsSize: this.#ednsSize, edns: req.edns, do: req.do }, shapers);
+    const out = finishAnswer(answer, { queryWire, questionEnd, maxSize: this.#maxReplySize(req), ednsSize: this.#ednsSize, edns: req.edns, do: req.do }, shapers);
+    const rcode = out[3]! & 0x0f;
     if (fast.sent.length > 0) {
       const ms = performance.now() - req.start;
-      const rcode = out[3]! & 0x0f;
       for (const hook of fast.sent) hook.sent!(req, rcode, out.length, producer, ms);
     }
     if (req.awaitsFinish) {
-      req.finish({ reply: new WireReply(out), rcode: out[3]! & 0x0f, size: out.length, truncated: (out[2]! & 0x02) !== 0, durationMs: performance.now() - req.start, plugin: producer });
+      req.finish({ reply: new WireReply(out), rcode, size: out.length, truncated: (out[2]! & 0x02) !== 0, durationMs: performance.now() - req.start, plugin: producer });
     }
     return out;
+  }
+
+  /** The largest reply this query may get: the client's UDP size (bounded by ours), or 65535 over TCP. */
+  #maxReplySize(req: QueryRequest): number {
+    return req.client.transport === 'udp' ? Math.min(req.udpSize, this.#maxUdpSize) : 65535;
   }
 
   #shed(client: ClientInfo): undefined {
