@@ -3,7 +3,7 @@
 import { CLASS_CODES, isWireReply, typeCode, type Reply, type WireAnswer } from '../../core/message.js';
 import { EdeCode, withExtendedError } from '../../core/edns.js';
 import type { Logger } from '../../core/log.js';
-import { SLOW_PATH, type FastPath, type Handler, type LocalPeer, type Next, type Request } from '../../core/plugin.js';
+import { SLOW_PATH, type FastPath, type Handler, type Next, type Request } from '../../core/plugin.js';
 import { isInZone } from '../../core/zones.js';
 import { hitAnswer, materialize, messageTtl, questionMatches, remaining, typify, wireOf, withoutOpt, type Item, type Kind } from './item.js';
 import { Lru } from './lru.js';
@@ -58,9 +58,6 @@ export class Cache implements Handler {
   readonly fast: FastPath = { answer: (req) => this.#fastAnswer(req) };
   /** The cache holds every name (its zone is the root): no zone test per query. */
   readonly #everyName: boolean;
-  /** The counts of the listener that asked last: one listener serves nearly every query, so a hit skips two map lookups. */
-  #lastLocal: LocalPeer | undefined;
-  #lastCounts: BoundMetrics | undefined;
 
   #fastAnswer(req: Request): WireAnswer | undefined | typeof SLOW_PATH {
     if (!this.#everyName && !inZones(req.qname, this.#config.zones)) return undefined;
@@ -77,11 +74,7 @@ export class Cache implements Handler {
     if (prefetch && ttl <= Math.ceil((this.#config.prefetchPercentage / 100) * item.origTtl)) return SLOW_PATH;
     const hit = hitAnswer(item, this.#config.keepttl ? item.origTtl : ttl);
     if (hit === undefined) return SLOW_PATH;
-    let m = this.#lastCounts;
-    if (req.local !== this.#lastLocal || m === undefined) {
-      m = this.#lastCounts = this.#metrics.for(req.server);
-      this.#lastLocal = req.local;
-    }
+    const m = this.#metrics.for(req.server);
     m.requests++;
     m.hits[item.kind]++;
     if (prefetch) this.#shouldPrefetch(item, now);
