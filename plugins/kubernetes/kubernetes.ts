@@ -9,12 +9,15 @@ import { fallsThrough, isInZone, matchZone, stripZone, type Fallthrough } from '
 import { AnswerCache } from './answer-cache.js';
 import type { ExternalAnswer } from '../k8s_external/k8s_external.js';
 import { externalAddresses, externalServices } from './external.js';
+import type { ServiceIndex } from './service-index.js';
 import { parseName, type RecordRequest } from './names.js';
 import {
   addressRecords, find, nsRecords, ptrTargets, soaRecord, srvRecords, type AnswerConfig, type Found,
 } from './answers.js';
 
 export interface KubernetesHandlerConfig extends AnswerConfig {
+  /** The index answered from; useIndex() swaps it. */
+  index: ServiceIndex;
   readonly zones: readonly string[];
   readonly fall: Fallthrough;
   /** Runs a query through the server from the top: out-of-zone ExternalName targets. */
@@ -41,27 +44,22 @@ const chainDepth = new AsyncLocalStorage<number>();
 export class KubernetesHandler implements Handler {
   /** Answers made from the index, as bytes, until it changes; and the index they were made from. */
   #kept: AnswerCache;
-  #keptFrom: KubernetesHandlerConfig['index'];
 
   constructor(private readonly cfg: KubernetesHandlerConfig) {
-    this.#keptFrom = cfg.index;
     this.#kept = new AnswerCache((l) => cfg.index.onChange(l));
   }
 
   /** Answers already made since the last index change; any other query in our zones takes serve(). */
   readonly fast: FastPath = {
-    answer: (req) => (matchZone(req.qname, this.cfg.zones) === undefined ? undefined : this.#answers().answer(req) ?? SLOW_PATH),
+    answer: (req) => (matchZone(req.qname, this.cfg.zones) === undefined ? undefined : this.#kept.answer(req) ?? SLOW_PATH),
   };
 
-  /** The kept answers of the index answered from now: a reload to another source swaps cfg.index once it syncs. */
-  #answers(): AnswerCache {
-    const index = this.cfg.index;
-    if (index !== this.#keptFrom) {
-      this.#kept.close();
-      this.#keptFrom = index;
-      this.#kept = new AnswerCache((l) => index.onChange(l));
-    }
-    return this.#kept;
+  /** Answers from `index` from now on (a reload to another source, once it has synced), with kept answers of its own. */
+  useIndex(index: ServiceIndex): void {
+    if (index === this.cfg.index) return;
+    this.#kept.close();
+    this.cfg.index = index;
+    this.#kept = new AnswerCache((l) => index.onChange(l));
   }
 
   serve(req: Request, next: Next): Reply | Promise<Reply> {
@@ -69,7 +67,7 @@ export class KubernetesHandler implements Handler {
     if (zone === undefined) return next();
     if (req.qtype === 'AXFR' || req.qtype === 'IXFR') return makeReply(req.query, { rcode: Rcode.REFUSED });
     // CoreDNS keeps the case of the query in owner names.
-    const big = this.#answers().get(req);
+    const big = this.#kept.get(req);
     if (big !== undefined) return big;
     const owner = req.query.question[0]?.name ?? req.qname;
     const res = this.#lookup(req.qname, owner, req.qtype, zone, []);
@@ -162,7 +160,7 @@ export class KubernetesHandler implements Handler {
 
   /** An answer made from the synced index alone (`keep`) is kept until the index changes. */
   #keep(req: Request, keep: boolean, reply: Message): Reply {
-    return keep && this.cfg.index.synced ? this.#answers().offer(req, reply) : reply;
+    return keep && this.cfg.index.synced ? this.#kept.offer(req, reply) : reply;
   }
 
   #lookup(name: string, owner: string, qtype: string, zone: string, chain: readonly ResourceRecord[]): Result | Promise<Result> {

@@ -253,10 +253,11 @@ export async function setup(options: KubernetesOptions, env: SetupEnv): Promise<
       await mine.release();
     },
   };
+  const handler = new KubernetesHandler(cfg);
   void index.whenSynced().then(() => {
     if (closed) return;
-    // The handler reads cfg.index per query: from here on it answers from its own source.
-    cfg.index = index;
+    // From here on the handler answers from its own source.
+    handler.useIndex(index);
     markServing(env.metrics, zonesKey, mine.value);
     if (previous) {
       env.logger.info('the new Kubernetes source is synced; answering from it');
@@ -264,5 +265,5 @@ export async function setup(options: KubernetesOptions, env: SetupEnv): Promise<
       previous = undefined;
     }
   });
-  return new KubernetesHandler(cfg);
+  return handler;
 }
