@@ -43,11 +43,14 @@ export function parseName(rel: string): ParsedName {
   return 'invalid';
 }
 
-/** The label an endpoint address is known by: hostname, else (endpoint_pod_names) the pod name, else the dashed IP. */
-export function endpointLabel(ip: string, hostname: string | undefined, podName: string | undefined, podNames: boolean): string {
+/**
+ * The name an endpoint address is known by: its hostname, else (endpoint_pod_names) its pod name when that
+ * fits a label; '' for none, when its label is the dashed address (dashedIP), derived when read.
+ */
+export function endpointName(hostname: string | undefined, podName: string | undefined, podNames: boolean): string {
   if (hostname) return hostname;
   if (podNames && podName && podName.length < 64) return podName;
-  return dashedIP(ip);
+  return '';
 }
 
 /** 10.0.0.1 → 10-0-0-1; 5678:abcd::1 → 5678-abcd--1; fd00:45:1:: → fd00-45-1--0 (CoreDNS's endpointHostname: a label cannot end in '-'). */

@@ -1,5 +1,6 @@
 // The slices of Kubernetes objects the plugin reads, and trimming to those slices: informer caches and the
 // index keep only the trimmed objects, which is most of what keeps memory near CoreDNS's sizing.
+import { endpointName } from './names.js';
 
 export interface ObjectMeta {
   name: string;
@@ -149,8 +150,7 @@ export function trimEndpointSlice(raw: unknown, opts: TrimOptions = {}): KEndpoi
   for (const e of Array.isArray(o.endpoints) ? o.endpoints.map(obj) : []) {
     // Only `ready` is read (as CoreDNS does): unset counts as ready; not-ready endpoints give no records.
     if (obj(e.conditions).ready === false || !Array.isArray(e.addresses)) continue;
-    const pod = str(obj(e.targetRef).name);
-    const name = str(e.hostname) ?? (opts.podNames && pod && pod.length < 64 ? pod : '');
+    const name = endpointName(str(e.hostname), str(obj(e.targetRef).name), opts.podNames === true);
     for (const a of e.addresses) {
       if (typeof a !== 'string') continue;
       out.ips!.push(a);

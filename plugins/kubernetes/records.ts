@@ -4,7 +4,7 @@
 // with their names and ports, arrays at their exact length, port lists and namespaces shared.
 import { isIPv6 } from 'node:net';
 import { canonicalIP } from '../../core/ip.js';
-import { dashedIP, podNameIP } from './names.js';
+import { dashedIP, endpointName, podNameIP } from './names.js';
 import type { KEndpointSlice, KService, ServicePort } from './objects.js';
 
 export type ServiceKind = 'ClusterIP' | 'Headless' | 'ExternalName';
@@ -153,9 +153,7 @@ export function sliceRecord(slice: KEndpointSlice, key: string, podNames: boolea
   } else {
     for (const ep of slice.endpoints ?? []) {
       if (ep.conditions?.ready === false) continue;
-      // names.ts's endpointLabel, less the dashed address, which is derived when read.
-      const pod = ep.targetRef?.name;
-      const name = ep.hostname || (podNames && pod && pod.length < 64 ? pod : '');
+      const name = endpointName(ep.hostname, ep.targetRef?.name, podNames);
       for (const raw of ep.addresses) add(raw, name);
     }
   }
