@@ -52,6 +52,22 @@ describe('cache Lru', () => {
     expect(lru.size).to.equal(2);
   });
 
+  it('deletes any variant of a name, the first stored one included, and keeps the others', () => {
+    const lru = new Lru<string>(10);
+    for (const v of [1, 2, 3]) lru.set('a', `a/${v}`, v);
+    expect(lru.delete('a', 1)).to.equal(true);
+    expect([lru.size, lru.get('a', 1), lru.get('a', 2), lru.get('a', 3)]).to.deep.equal([2, undefined, 'a/2', 'a/3']);
+    expect(lru.delete('a', 3)).to.equal(true);
+    expect(lru.delete('a', 3)).to.equal(false);
+    expect([lru.size, lru.peek('a', 2)]).to.deep.equal([1, 'a/2']);
+    expect(lru.set('a', 'a/1 again', 1)).to.equal(0);
+    expect(lru.delete('a', 2)).to.equal(true);
+    expect(lru.delete('a', 1)).to.equal(true);
+    expect([lru.size, lru.peek('a', 1)]).to.deep.equal([0, undefined]);
+    expect(lru.set('a', 'a/4', 4)).to.equal(0);
+    expect([lru.size, lru.get('a', 4)]).to.deep.equal([1, 'a/4']);
+  });
+
   it('bounds a single name with more variants than the capacity', () => {
     const lru = new Lru<number>(3);
     for (let v = 0; v < 10; v++) lru.set('only', v, v);

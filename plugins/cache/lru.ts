@@ -10,9 +10,15 @@ interface Entry<V> {
   value: V;
 }
 
+/**
+ * A name's entries. The first variant stored lives in the slot itself: most names have one, and a hit on
+ * it then reads no array and no entry object, each of which is a likely CPU cache miss under load.
+ */
 interface Slot<V> {
-  /** A name's entries, one per variant: usually one, a handful at most (A, AAAA, ...). */
-  entries: Entry<V>[];
+  variant: number;
+  value: V;
+  /** Further variants (AAAA beside A, ...): a handful at most. */
+  more: Entry<V>[] | undefined;
   /** The clock when it was last moved to the young end. */
   stamp: number;
 }
@@ -42,20 +48,26 @@ export class Lru<V> {
   get(name: string, variant = 0): V | undefined {
     const slot = this.#map.get(name);
     if (slot === undefined) return undefined;
-    const entry = find(slot, variant);
-    if (entry === undefined) return undefined;
+    let value: V;
+    if (slot.variant === variant) value = slot.value;
+    else {
+      const entry = find(slot.more, variant);
+      if (entry === undefined) return undefined;
+      value = entry.value;
+    }
     if (this.#clock - slot.stamp > this.capacity >> 1) {
       this.#map.delete(name);
       this.#map.set(name, slot);
       slot.stamp = ++this.#clock;
     }
-    return entry.value;
+    return value;
   }
 
   /** The value, recency unchanged. */
   peek(name: string, variant = 0): V | undefined {
     const slot = this.#map.get(name);
-    return slot === undefined ? undefined : find(slot, variant)?.value;
+    if (slot === undefined) return undefined;
+    return slot.variant === variant ? slot.value : find(slot.more, variant)?.value;
   }
 
   /** Stores the value; returns how many entries were evicted to make room (0 usually). */
@@ -65,14 +77,17 @@ export class Lru<V> {
     if (slot !== undefined) {
       this.#map.delete(name);
       slot.stamp = stamp;
-      const entry = find(slot, variant);
-      if (entry !== undefined) entry.value = value;
+      if (slot.variant === variant) slot.value = value;
       else {
-        slot.entries.push({ variant, value });
-        this.#size++;
+        const entry = find(slot.more, variant);
+        if (entry !== undefined) entry.value = value;
+        else {
+          (slot.more ??= []).push({ variant, value });
+          this.#size++;
+        }
       }
     } else {
-      slot = { entries: [{ variant, value }], stamp };
+      slot = { variant, value, more: undefined, stamp };
       this.#size++;
     }
     this.#map.set(name, slot);
@@ -81,12 +96,12 @@ export class Lru<V> {
       const oldest = this.#map.keys().next().value as string;
       if (oldest === name && this.#map.size === 1) {
         // One name with more variants than the capacity: drop its oldest variant.
-        slot.entries.shift();
+        dropFirst(slot);
         this.#size--;
         evicted++;
         continue;
       }
-      const n = this.#map.get(oldest)!.entries.length;
+      const n = 1 + (this.#map.get(oldest)!.more?.length ?? 0);
       this.#map.delete(oldest);
       this.#size -= n;
       evicted += n;
@@ -97,11 +112,15 @@ export class Lru<V> {
   delete(name: string, variant = 0): boolean {
     const slot = this.#map.get(name);
     if (slot === undefined) return false;
-    const i = slot.entries.findIndex((e) => e.variant === variant);
-    if (i < 0) return false;
-    slot.entries.splice(i, 1);
+    if (slot.variant === variant) {
+      if (slot.more === undefined || slot.more.length === 0) this.#map.delete(name);
+      else dropFirst(slot);
+    } else {
+      const i = slot.more?.findIndex((e) => e.variant === variant) ?? -1;
+      if (i < 0) return false;
+      slot.more!.splice(i, 1);
+    }
     this.#size--;
-    if (slot.entries.length === 0) this.#map.delete(name);
     return true;
   }
 
@@ -111,8 +130,15 @@ export class Lru<V> {
   }
 }
 
-function find<V>(slot: Slot<V>, variant: number): Entry<V> | undefined {
-  const entries = slot.entries;
-  for (let i = 0; i < entries.length; i++) if (entries[i]!.variant === variant) return entries[i];
+function find<V>(more: Entry<V>[] | undefined, variant: number): Entry<V> | undefined {
+  if (more === undefined) return undefined;
+  for (let i = 0; i < more.length; i++) if (more[i]!.variant === variant) return more[i];
   return undefined;
+}
+
+/** Drops the slot's first (oldest) variant; the next one, which must exist, takes its place. */
+function dropFirst<V>(slot: Slot<V>): void {
+  const next = slot.more!.shift()!;
+  slot.variant = next.variant;
+  slot.value = next.value;
 }
