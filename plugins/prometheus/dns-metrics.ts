@@ -1,8 +1,8 @@
 // CoreDNS's DNS metrics (plugin/metrics/vars): names, labels, buckets, and the per-query series
-// cache that keeps their cost on the hot path to a map lookup and a few increments.
+// cache that keeps their cost on the hot path to a few array increments.
 import type client from 'prom-client';
 import { DURATION_BUCKETS } from '../../core/metrics.js';
-import { CounterVec, HistogramVec, registered, type CounterCell, type HistogramCell } from './vector.js';
+import { CounterVec, HistogramVec, observe, registered } from './vector.js';
 
 /** CoreDNS's size buckets (request and response). */
 export const SIZE_BUCKETS = [0, 100, 200, 300, 400, 511, 1023, 2047, 4095, 8291, 16e3, 32e3, 48e3, 64e3];
@@ -59,40 +59,76 @@ export function dnsVectors(registry: client.Registry): DnsVectors {
   };
 }
 
-/** The cells one kind of query (server, zone, proto, family, type) updates. */
+// A series' slots in its Float64Array: the two counters, then the three histograms (vector.ts's Source).
+const REQUESTS = 0;
+const REQUEST_DO = 1;
+const REQUEST_SIZE = 2;
+const RESPONSE_SIZE = REQUEST_SIZE + SIZE_BUCKETS.length + 3;
+const DURATION = RESPONSE_SIZE + SIZE_BUCKETS.length + 3;
+const SLOTS = DURATION + DURATION_BUCKETS.length + 3;
+/** responses_total keeps a slot per rcode below this for each plugin; larger (extended) ones one array each. */
+const COMMON_RCODES = 24;
+
+/**
+ * What one kind of query (server, zone, proto, family, type) counts, in one Float64Array: under load
+ * each separate object a query touched was a likely CPU cache miss. The vectors add up every series of
+ * a label tuple when scraped.
+ */
 export class Series {
-  readonly requests: CounterCell;
-  readonly requestDo: CounterCell;
-  readonly requestSize: HistogramCell;
-  readonly responseSize: HistogramCell;
-  readonly duration: HistogramCell;
-  /** responses_total cells by plugin, then rcode (every rcode fits 12 bits). */
-  readonly #responses = new Map<string, CounterCell[]>();
-  /** The plugin that answered last, and its cells: mostly the same plugin answers a series' queries. */
+  readonly #counts = new Float64Array(SLOTS);
+  /** responses_total slots by plugin, indexed by rcode. */
+  readonly #responses = new Map<string, Float64Array>();
+  /** The plugin that answered last, and its slots: mostly the same plugin answers a series' queries. */
   #lastPlugin = '';
-  #lastByRcode: CounterCell[] | undefined;
+  #lastByRcode: Float64Array | undefined;
 
   constructor(private readonly v: DnsVectors, private readonly server: string, private readonly zone: string, proto: string, family: string, type: string) {
     const view = '';
-    this.requests = v.requests.cell([server, zone, view, proto, family, type]);
-    this.requestDo = v.requestDo.cell([server, zone, view]);
-    this.requestSize = v.requestSize.cell([server, zone, view, proto]);
-    this.responseSize = v.responseSize.cell([server, zone, view, proto]);
-    this.duration = v.duration.cell([server, zone, view, type]);
+    const counts = this.#counts;
+    v.requests.attach([server, zone, view, proto, family, type], counts, REQUESTS);
+    v.requestDo.attach([server, zone, view], counts, REQUEST_DO);
+    v.requestSize.attach([server, zone, view, proto], counts, REQUEST_SIZE);
+    v.responseSize.attach([server, zone, view, proto], counts, RESPONSE_SIZE);
+    v.duration.attach([server, zone, view, type], counts, DURATION);
   }
 
-  /** The responses_total cell of an rcode and the plugin that wrote the reply ('' for the server). */
-  response(rcode: number, plugin: string): CounterCell {
+  request(size: number, dnssecOk: boolean): void {
+    const counts = this.#counts;
+    counts[REQUESTS]!++;
+    if (dnssecOk) counts[REQUEST_DO]!++;
+    observe(counts, REQUEST_SIZE, SIZE_BUCKETS, size);
+  }
+
+  /** The reply: its time (seconds), size, rcode and the plugin that wrote it ('' for the server). */
+  response(durationS: number, size: number, rcode: number, plugin: string): void {
+    const counts = this.#counts;
+    observe(counts, DURATION, DURATION_BUCKETS, durationS);
+    observe(counts, RESPONSE_SIZE, SIZE_BUCKETS, size);
     let byRcode = this.#lastByRcode;
     if (byRcode === undefined || plugin !== this.#lastPlugin) {
       byRcode = this.#responses.get(plugin);
-      if (!byRcode) this.#responses.set(plugin, (byRcode = []));
+      if (!byRcode) this.#responses.set(plugin, (byRcode = new Float64Array(COMMON_RCODES)));
       this.#lastPlugin = plugin;
       this.#lastByRcode = byRcode;
     }
-    return (byRcode[rcode] ??= this.v.responses.cell([this.server, this.zone, '', rcodeLabel(rcode), plugin]));
+    if (rcode >= COMMON_RCODES) return this.#rareRcode(rcode, plugin);
+    // Exported from its first count on, as CoreDNS exports only the rcodes it has seen.
+    if (byRcode[rcode]!++ === 0) this.v.responses.attach([this.server, this.zone, '', rcodeLabel(rcode), plugin], byRcode, rcode);
+  }
+
+  /** An extended rcode (16 and up, from EDNS) past the common slots: rare, a one-slot array each. */
+  #rareRcode(rcode: number, plugin: string): void {
+    const key = `${plugin}\u0000${rcode}`;
+    let slot = this.#responses.get(key);
+    if (!slot) {
+      this.#responses.set(key, (slot = new Float64Array(1)));
+      this.v.responses.attach([this.server, this.zone, '', rcodeLabel(rcode), plugin], slot, 0);
+    }
+    slot[0]!++;
   }
 }
+
+const CACHES = new WeakMap<CounterVec, SeriesCache>();
 
 /**
  * Series by server, zone, then a slot for (type label, proto, family): every label is from a small,
@@ -100,7 +136,17 @@ export class Series {
  */
 export class SeriesCache {
   readonly #map = new Map<string, Map<string, Series[]>>();
-  constructor(private readonly v: DnsVectors) {}
+  private constructor(private readonly v: DnsVectors) {}
+
+  /**
+   * The series of these vectors, shared by every prometheus plugin that counts in them (server blocks,
+   * and a reload's new instances): a series attaches its slots once, and its counts carry on.
+   */
+  static of(v: DnsVectors): SeriesCache {
+    let cache = CACHES.get(v.requests);
+    if (cache === undefined) CACHES.set(v.requests, (cache = new SeriesCache(v)));
+    return cache;
+  }
 
   /** The series of the server and zone asked last: a block's queries mostly come in on one listener. */
   #lastServer = '';

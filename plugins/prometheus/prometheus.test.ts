@@ -3,6 +3,7 @@ import { makeReply } from '../../core/message.js';
 import type { Done, PluginInstance } from '../../core/plugin.js';
 import { makeRequest, stubNext } from '../../core/testing.js';
 import { testEnv } from '../pkg/test-env.js';
+import { dnsVectors, SeriesCache } from './dns-metrics.js';
 import type { Prometheus } from './prometheus.js';
 import { setup } from './setup.js';
 
@@ -70,6 +71,8 @@ describe('prometheus handler', () => {
     expect(t).to.contain(`coredns_dns_responses_total{${l},rcode="NOERROR",plugin="hosts"} 1`);
     expect(t).to.contain(`coredns_dns_responses_total{${l},rcode="NXDOMAIN",plugin="kubernetes"} 2`);
     expect(t).to.contain(`coredns_dns_responses_total{${l},rcode="SERVFAIL",plugin=""} 1`);
+    // Only the rcodes seen, as CoreDNS exports them: no zero series for the others.
+    expect(t.match(/^coredns_dns_responses_total\{/gm)).to.have.length(3);
     expect(t).to.contain(`coredns_dns_request_duration_seconds_bucket{${l},type="A",le="0.00025"} 1`);
     expect(t).to.contain(`coredns_dns_request_duration_seconds_bucket{${l},type="A",le="0.032"} 3`);
     expect(t).to.contain(`coredns_dns_request_duration_seconds_bucket{${l},type="A",le="4.096"} 3`);
@@ -78,6 +81,31 @@ describe('prometheus handler', () => {
     expect(t).to.contain(`coredns_dns_response_size_bytes_bucket{${l},proto="udp",le="100"} 2`);
     expect(t).to.contain(`coredns_dns_response_size_bytes_bucket{${l},proto="udp",le="1023"} 3`);
     expect(t).to.contain(`coredns_dns_response_size_bytes_sum{${l},proto="udp"} 1480`);
+  });
+
+  it('counts an extended rcode past the common ones, and carries a series across a new instance (a reload)', async () => {
+    const { p, text, env } = make();
+    const another = (): Prometheus => {
+      const q = setup({ address: '127.0.0.1:0' }, env) as Prometheus;
+      open.push(q);
+      return q;
+    };
+    const count = async (plugin: Prometheus, rcode: number): Promise<void> => {
+      const req = makeRequest('svc.cluster.local', 'A', { zone: 'cluster.local' });
+      await plugin.serve(req, stubNext(req, makeReply(req.query)));
+      req.finish(done({ rcode, plugin: 'hosts', durationMs: 1, size: 90 }));
+    };
+    await count(p, 30);
+    await count(p, 30);
+    await count(another(), 30);
+    await count(another(), 0);
+    const t = await text();
+    const l = 'server="dns://:53",zone="cluster.local.",view=""';
+    expect(t).to.contain(`coredns_dns_responses_total{${l},rcode="30",plugin="hosts"} 3`);
+    expect(t).to.contain(`coredns_dns_responses_total{${l},rcode="NOERROR",plugin="hosts"} 1`);
+    expect(t).to.contain(`coredns_dns_requests_total{${l},proto="udp",family="1",type="A"} 4`);
+    // The instances share their series: a reload attaches no new slots to the vectors.
+    expect(SeriesCache.of(dnsVectors(env.metrics.registry))).to.equal(SeriesCache.of(dnsVectors(env.metrics.registry)));
   });
 
   it('passes a throwing chain through unchanged', async () => {

@@ -11,26 +11,24 @@ export class Prometheus implements Handler {
   #endpoint: Endpoint | undefined;
 
   constructor(readonly address: string, private readonly metrics: Metrics) {
-    this.#series = new SeriesCache(dnsVectors(metrics.registry));
+    this.#series = SeriesCache.of(dnsVectors(metrics.registry));
   }
 
   /** On the fast path: the same counts as serve() and its Done, from the sent reply, with no per-query object. */
   readonly fast: FastPath = {
-    sent: (req, rcode, size, plugin, durationMs) => record(this.#countRequest(req), durationMs, size, rcode, plugin),
+    sent: (req, rcode, size, plugin, durationMs) => this.#countRequest(req).response(durationMs / 1000, size, rcode, plugin),
   };
 
   serve(req: Request, next: Next): Reply | Promise<Reply> {
     const s = this.#countRequest(req);
-    req.onDone((done) => record(s, done.durationMs, done.size, done.rcode, done.plugin ?? ''));
+    req.onDone((done) => s.response(done.durationMs / 1000, done.size, done.rcode, done.plugin ?? ''));
     return next();
   }
 
   /** Counts the query in its series, and returns the series for its reply. */
   #countRequest(req: Request): Series {
     const s = this.#series.get(req.server, req.zone, req.client.transport, req.client.family, req.qtype);
-    s.requests.value++;
-    if (req.do) s.requestDo.value++;
-    s.requestSize.observe(req.size);
+    s.request(req.size, req.do);
     return s;
   }
 
@@ -46,10 +44,4 @@ export class Prometheus implements Handler {
     await this.#endpoint?.release();
     this.#endpoint = undefined;
   }
-}
-
-function record(s: Series, durationMs: number, size: number, rcode: number, plugin: string): void {
-  s.duration.observe(durationMs / 1000);
-  s.responseSize.observe(size);
-  s.response(rcode, plugin).value++;
 }

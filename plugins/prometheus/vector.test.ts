@@ -7,9 +7,12 @@ describe('label vectors', () => {
     const reg = new client.Registry();
     const c = registered(reg, 'x_total', () => new CounterVec('x_total', 'X.', ['a', 'b']));
     const h = registered(reg, 'y_seconds', () => new HistogramVec('y_seconds', 'Y.', ['a'], [0.1, 1]));
-    c.cell(['1', 'p']).value += 2;
-    c.cell(['1', 'p']).value++;
-    c.cell(['2', 'q']).value++;
+    // Two owners of one label tuple (two series, or a cell beside an attached array) are added up.
+    c.cell(['1', 'p'])[0]! += 2;
+    const owned = new Float64Array(3);
+    c.attach(['1', 'p'], owned, 2);
+    owned[2]!++;
+    c.cell(['2', 'q'])[0]!++;
     const cell = h.cell(['z']);
     for (const v of [0.05, 0.1, 0.5, 3]) cell.observe(v);
     const text = await reg.metrics();
@@ -24,6 +27,12 @@ describe('label vectors', () => {
     ].join('\n'));
   });
 
+  it('refuse slots outside the array', () => {
+    const h = new HistogramVec('y', 'Y.', [], [0.1, 1]);
+    expect(() => h.attach([], new Float64Array(5), 1)).to.throw(RangeError, /slots 1\.\.6/);
+    expect(() => h.attach([], new Float64Array(5), 0)).not.to.throw();
+  });
+
   it('are created once per registry (a reload reuses them) and refuse a clash with another kind', () => {
     const reg = new client.Registry();
     const a = registered(reg, 'x_total', () => new CounterVec('x_total', 'X.', []));
@@ -36,7 +45,7 @@ describe('label vectors', () => {
     const worker = async (n: number) => {
       const reg = new client.Registry();
       const c = registered(reg, 'x_total', () => new CounterVec('x_total', 'X.', ['a']));
-      c.cell(['1']).value = n;
+      c.cell(['1'])[0] = n;
       const h = registered(reg, 'y', () => new HistogramVec('y', 'Y.', [], [1]));
       h.cell([]).observe(n);
       return reg.getMetricsAsJSON();

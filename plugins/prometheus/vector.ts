@@ -1,6 +1,6 @@
-// Label vectors that cost a field increment on the hot path. prom-client hashes the label object on
-// every inc()/observe() (~0.4 µs each, five per query); these keep one mutable cell per label tuple,
-// handed out once and cached by the caller, and are read by the registry only at scrape time.
+// Label vectors that cost an array increment on the hot path. prom-client hashes the label object on
+// every inc()/observe() (~0.4 µs each, five per query); these export numbers their owner keeps in its
+// own Float64Array (attached once), and are read by the registry only at scrape time.
 import type client from 'prom-client';
 
 type Labels = Record<string, string>;
@@ -17,92 +17,113 @@ interface MetricJson {
   aggregator: 'sum';
 }
 
+/**
+ * Where a series keeps its numbers: slots of one Float64Array that its owner updates directly. A counter
+ * is one slot; a histogram is its non-cumulative bucket counts (the last one +Inf), then its sum, then
+ * its count. Several owners may count for one label tuple: the vector adds them up at scrape time.
+ */
+interface Source {
+  readonly array: Float64Array;
+  readonly at: number;
+}
+
 /** What prom-client's Registry needs of a metric: a name and get() (it also calls reset()). */
-abstract class Vector<Cell> {
+abstract class Vector {
   readonly aggregator = 'sum';
-  readonly #cells = new Map<string, { labels: Labels; cell: Cell }>();
+  readonly #tuples = new Map<string, { labels: Labels; sources: Source[] }>();
   abstract readonly type: 'counter' | 'histogram';
 
   constructor(readonly name: string, readonly help: string, readonly labelNames: readonly string[]) {}
 
-  protected abstract make(): Cell;
-  protected abstract samples(labels: Labels, cell: Cell): Sample[];
+  /** How many slots one source of this vector takes. */
+  abstract readonly width: number;
+  protected abstract samples(labels: Labels, sources: readonly Source[]): Sample[];
 
-  /** The cell of one label tuple (values in labelNames order). Cache it: this lookup is the slow part. */
-  cell(values: readonly string[]): Cell {
+  /**
+   * Exports `array` from `at` (this.width slots) under one label tuple (values in labelNames order).
+   * Attach once per owner: the map lookup here is the slow part.
+   */
+  attach(values: readonly string[], array: Float64Array, at: number): void {
+    if (at < 0 || at + this.width > array.length) throw new RangeError(`${this.name}: slots ${at}..${at + this.width} are outside the array`);
     const key = values.join('\u0000');
-    let entry = this.#cells.get(key);
-    if (!entry) {
+    let tuple = this.#tuples.get(key);
+    if (!tuple) {
       const labels: Labels = {};
       this.labelNames.forEach((n, i) => (labels[n] = values[i] ?? ''));
-      entry = { labels, cell: this.make() };
-      this.#cells.set(key, entry);
+      tuple = { labels, sources: [] };
+      this.#tuples.set(key, tuple);
     }
-    return entry.cell;
+    tuple.sources.push({ array, at });
   }
 
   get(): MetricJson {
     const values: Sample[] = [];
-    for (const { labels, cell } of this.#cells.values()) values.push(...this.samples(labels, cell));
+    for (const { labels, sources } of this.#tuples.values()) values.push(...this.samples(labels, sources));
     return { name: this.name, help: this.help, type: this.type, values, aggregator: this.aggregator };
   }
 
-  /** Forgets every series. Cells handed out before keep counting but are no longer exported. */
+  /** Forgets every series. Arrays attached before keep counting but are no longer exported. */
   reset(): void {
-    this.#cells.clear();
+    this.#tuples.clear();
   }
 }
 
-export interface CounterCell {
-  value: number;
-}
-
-export class CounterVec extends Vector<CounterCell> {
+export class CounterVec extends Vector {
   readonly type = 'counter';
-  protected make(): CounterCell {
-    return { value: 0 };
+  readonly width = 1;
+
+  /** A counter of its own for one label tuple, as a one-slot array (`[0]++`). */
+  cell(values: readonly string[]): Float64Array {
+    const array = new Float64Array(1);
+    this.attach(values, array, 0);
+    return array;
   }
-  protected samples(labels: Labels, cell: CounterCell): Sample[] {
-    return [{ labels, value: cell.value }];
+
+  protected samples(labels: Labels, sources: readonly Source[]): Sample[] {
+    let value = 0;
+    for (const s of sources) value += s.array[s.at]!;
+    return [{ labels, value }];
   }
 }
 
-export class HistogramCell {
-  /** Non-cumulative counts per bucket; the last one is +Inf. */
-  readonly counts: Float64Array;
-  sum = 0;
-  count = 0;
-  constructor(readonly bounds: readonly number[]) {
-    this.counts = new Float64Array(bounds.length + 1);
-  }
-  observe(v: number): void {
-    const b = this.bounds;
-    let i = 0;
-    while (i < b.length && v > b[i]!) i++;
-    this.counts[i]!++;
-    this.sum += v;
-    this.count++;
-  }
+/** Adds `v` to the histogram kept in `array` from `at` (see Source), with these bucket bounds. */
+export function observe(array: Float64Array, at: number, bounds: readonly number[], v: number): void {
+  let i = 0;
+  while (i < bounds.length && v > bounds[i]!) i++;
+  array[at + i]!++;
+  array[at + bounds.length + 1]! += v;
+  array[at + bounds.length + 2]!++;
 }
 
-export class HistogramVec extends Vector<HistogramCell> {
+export class HistogramVec extends Vector {
   readonly type = 'histogram';
+  readonly width: number;
   constructor(name: string, help: string, labelNames: readonly string[], readonly buckets: readonly number[]) {
     super(name, help, labelNames);
+    this.width = buckets.length + 3;
   }
-  protected make(): HistogramCell {
-    return new HistogramCell(this.buckets);
+
+  /** A histogram of its own for one label tuple: observe(v) adds to it. */
+  cell(values: readonly string[]): { observe(v: number): void } {
+    const array = new Float64Array(this.width);
+    this.attach(values, array, 0);
+    const bounds = this.buckets;
+    return { observe: (v) => observe(array, 0, bounds, v) };
   }
-  protected samples(labels: Labels, cell: HistogramCell): Sample[] {
+
+  protected samples(labels: Labels, sources: readonly Source[]): Sample[] {
+    const n = this.buckets.length;
+    const at = (i: number): number => sources.reduce((acc, s) => acc + s.array[s.at + i]!, 0);
     const out: Sample[] = [];
     let acc = 0;
     this.buckets.forEach((le, i) => {
-      acc += cell.counts[i]!;
+      acc += at(i);
       out.push({ labels: { ...labels, le: String(le) }, value: acc, metricName: `${this.name}_bucket` });
     });
-    out.push({ labels: { ...labels, le: '+Inf' }, value: cell.count, metricName: `${this.name}_bucket` });
-    out.push({ labels, value: cell.sum, metricName: `${this.name}_sum` });
-    out.push({ labels, value: cell.count, metricName: `${this.name}_count` });
+    const count = at(n + 2);
+    out.push({ labels: { ...labels, le: '+Inf' }, value: count, metricName: `${this.name}_bucket` });
+    out.push({ labels, value: at(n + 1), metricName: `${this.name}_sum` });
+    out.push({ labels, value: count, metricName: `${this.name}_count` });
     return out;
   }
 }
