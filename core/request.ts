@@ -3,6 +3,8 @@
 import { CLASS_CODES, className, Rcode, trimDot, typeCode, typeName, type Edns, type EdnsOption, type Message } from './message.js';
 import { RequestMetadata } from './metadata.js';
 import { messageFromParsed, type ParsedQuery } from './wire.js';
+// Imported, not the global: globalThis.performance is a lazy accessor, a getter call on every read.
+import { performance } from 'node:perf_hooks';
 import { DnsError, type Done, type LocalPeer, type Metadata, type Peer, type Request, type RequestChanges, type Transport } from './plugin.js';
 
 export interface RequestInit {

@@ -16,6 +16,8 @@ import { QueryRequest, type SignalOwner } from './request.js';
 import { finishAnswer, finishMessage, finishReply, headerOnlyReply, type Finished } from './respond.js';
 import { checkHeader, HeaderCheck, parseQuery } from './wire.js';
 import path from 'node:path';
+// Imported, not the global: globalThis.performance is a lazy accessor, a getter call on every read.
+import { performance } from 'node:perf_hooks';
 import { defaultPortOf, listenKeyLabel, listenKeysOf, RouteTable, splitListenKey } from './routes.js';
 import client from 'prom-client';
 
