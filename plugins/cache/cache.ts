@@ -243,12 +243,21 @@ function clamp(ttl: number, min: number, max: number): number {
   return Math.min(Math.max(ttl, min), max);
 }
 
+/** The type asked last and its code: queries mostly ask a few types, and TYPE_CODES is a dictionary lookup. */
+let lastType = 'A';
+let lastTypeCode = 1;
+
 function qtypeCode(name: string): number {
+  if (name === lastType) return lastTypeCode;
+  let code: number;
   try {
-    return typeCode(name);
+    code = typeCode(name);
   } catch {
-    return -1;
+    code = -1;
   }
+  lastType = name;
+  lastTypeCode = code;
+  return code;
 }
 
 function qclassCode(name: string): number {
