@@ -116,7 +116,7 @@ export class Series {
     if (byRcode[rcode]!++ === 0) this.v.responses.attach([this.server, this.zone, '', rcodeLabel(rcode), plugin], byRcode, rcode);
   }
 
-  /** An extended rcode (16 and up, from EDNS) past the common slots: rare, a one-slot array each. */
+  /** An extended rcode (from EDNS) past the common slots: rare, a one-slot array each. */
   #rareRcode(rcode: number, plugin: string): void {
     const key = `${plugin}\u0000${rcode}`;
     let slot = this.#responses.get(key);

@@ -1,20 +1,24 @@
 import { expect } from 'chai';
 import client from 'prom-client';
-import { CounterVec, HistogramVec, registered } from './vector.js';
+import { CounterVec, HistogramVec, observe, registered } from './vector.js';
 
 describe('label vectors', () => {
   it('export counters and cumulative histograms in the Prometheus text format', async () => {
     const reg = new client.Registry();
     const c = registered(reg, 'x_total', () => new CounterVec('x_total', 'X.', ['a', 'b']));
     const h = registered(reg, 'y_seconds', () => new HistogramVec('y_seconds', 'Y.', ['a'], [0.1, 1]));
-    // Two owners of one label tuple (two series, or a cell beside an attached array) are added up.
-    c.cell(['1', 'p'])[0]! += 2;
-    const owned = new Float64Array(3);
-    c.attach(['1', 'p'], owned, 2);
-    owned[2]!++;
-    c.cell(['2', 'q'])[0]!++;
-    const cell = h.cell(['z']);
-    for (const v of [0.05, 0.1, 0.5, 3]) cell.observe(v);
+    // Two owners of one label tuple (two series, say) are added up.
+    const first = new Float64Array(1);
+    const second = new Float64Array(3);
+    c.attach(['1', 'p'], first, 0);
+    c.attach(['1', 'p'], second, 2);
+    c.attach(['2', 'q'], second, 0);
+    first[0]! += 2;
+    second[2]!++;
+    second[0]!++;
+    const hist = new Float64Array(h.width);
+    h.attach(['z'], hist, 0);
+    for (const v of [0.05, 0.1, 0.5, 3]) observe(hist, 0, h.buckets, v);
     const text = await reg.metrics();
     expect(text).to.contain('# TYPE x_total counter\nx_total{a="1",b="p"} 3\nx_total{a="2",b="q"} 1');
     expect(text).to.contain([
@@ -45,9 +49,11 @@ describe('label vectors', () => {
     const worker = async (n: number) => {
       const reg = new client.Registry();
       const c = registered(reg, 'x_total', () => new CounterVec('x_total', 'X.', ['a']));
-      c.cell(['1'])[0] = n;
+      c.attach(['1'], Float64Array.of(n), 0);
       const h = registered(reg, 'y', () => new HistogramVec('y', 'Y.', [], [1]));
-      h.cell([]).observe(n);
+      const hist = new Float64Array(h.width);
+      h.attach([], hist, 0);
+      observe(hist, 0, h.buckets, n);
       return reg.getMetricsAsJSON();
     };
     const merged = client.AggregatorRegistry.aggregate([await worker(2), await worker(5)]);

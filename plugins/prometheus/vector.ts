@@ -72,13 +72,6 @@ export class CounterVec extends Vector {
   readonly type = 'counter';
   readonly width = 1;
 
-  /** A counter of its own for one label tuple, as a one-slot array (`[0]++`). */
-  cell(values: readonly string[]): Float64Array {
-    const array = new Float64Array(1);
-    this.attach(values, array, 0);
-    return array;
-  }
-
   protected samples(labels: Labels, sources: readonly Source[]): Sample[] {
     let value = 0;
     for (const s of sources) value += s.array[s.at]!;
@@ -101,14 +94,6 @@ export class HistogramVec extends Vector {
   constructor(name: string, help: string, labelNames: readonly string[], readonly buckets: readonly number[]) {
     super(name, help, labelNames);
     this.width = buckets.length + 3;
-  }
-
-  /** A histogram of its own for one label tuple: observe(v) adds to it. */
-  cell(values: readonly string[]): { observe(v: number): void } {
-    const array = new Float64Array(this.width);
-    this.attach(values, array, 0);
-    const bounds = this.buckets;
-    return { observe: (v) => observe(array, 0, bounds, v) };
   }
 
   protected samples(labels: Labels, sources: readonly Source[]): Sample[] {
