@@ -24,6 +24,8 @@ export interface PerfOptions {
   rate?: number;
   /** Concurrent clients (dnsperf -c). */
   clients?: number;
+  /** Queries outstanding at most (dnsperf -q; 500 unless given). */
+  outstanding?: number;
   /** Transport (dnsperf -m): udp (default), tcp, dot, doh. */
   mode?: 'udp' | 'tcp' | 'dot' | 'doh';
   /** Long options (dnsperf -O): 'doh-uri=...', 'doh-method=POST', 'num-queries-per-conn=1'. */
@@ -33,7 +35,7 @@ export interface PerfOptions {
 }
 
 export function dnsperf(opts: PerfOptions): Promise<PerfResult> {
-  const args = ['-s', '127.0.0.1', '-p', String(opts.port), '-d', opts.queryFile, '-l', String(opts.seconds), '-c', String(opts.clients ?? 4), '-q', '500'];
+  const args = ['-s', '127.0.0.1', '-p', String(opts.port), '-d', opts.queryFile, '-l', String(opts.seconds), '-c', String(opts.clients ?? 4), '-q', String(opts.outstanding ?? 500)];
   if (opts.mode) args.push('-m', opts.mode);
   for (const o of opts.long ?? []) args.push('-O', o);
   // Per-query lines (-v) only at a fixed rate: at full load printing them would slow dnsperf itself.

@@ -28,7 +28,7 @@ export interface BenchContext {
   /** The Node ceiling: a dgram server answering with pre-built bytes, on the first --node binary. */
   startCeiling(cpu?: number): Promise<Running>;
   /** `clients`: dnsperf -c (default 4); many clients spread over reusePort sockets as real clients do. */
-  measure(server: Running, queryFile?: string, clients?: number): Promise<Row>;
+  measure(server: Running, queryFile?: string, clients?: number, outstanding?: number): Promise<Row>;
   measureAtRate(server: Running, rate: number, queryFile?: string): Promise<PerfResult>;
 }
 
@@ -73,12 +73,12 @@ function makeContext(seconds: number, dir: string, data: BenchData, nodes: reado
       const port = await freePort();
       return startProcess('node ceiling (pre-built bytes)', nodes[0]!, [path.join(import.meta.dirname, 'reference-servers.mjs'), 'ceiling', String(port)], /listening (\d+)/, port, { cpu });
     },
-    async measure(server, queryFile = data.hostsQueries, clients) {
-      await dnsperf({ port: server.port, queryFile, seconds: 1, clients }); // warm up (JIT, caches)
+    async measure(server, queryFile = data.hostsQueries, clients, outstanding) {
+      await dnsperf({ port: server.port, queryFile, seconds: 1, clients, outstanding }); // warm up (JIT, caches)
       // Best of two: anything else running on the 2 cores only ever lowers a run's QPS.
       const run = async () => {
         const cpu0 = server.cpuMs();
-        const r = await dnsperf({ port: server.port, queryFile, seconds, clients });
+        const r = await dnsperf({ port: server.port, queryFile, seconds, clients, outstanding });
         return { r, cpuUs: ((server.cpuMs() - cpu0) * 1000) / Math.max(1, r.completed) };
       };
       const a = await run();
