@@ -91,8 +91,14 @@ export function fastHosts(state: HostsState, ptrAnswers: PtrAnswers, req: Reques
     if (index.wildcards) return SLOW_PATH;
     return fallsThrough(state.fall, qname) ? undefined : SLOW_PATH;
   }
-  if (qtype === 'A' && entry.a.length > 0) return (entry.fastA ??= wireAnswer(makeReply(req.query, { aa: true, answer: entry.a })));
-  if (qtype === 'AAAA' && entry.aaaa.length > 0) return (entry.fastAAAA ??= wireAnswer(makeReply(req.query, { aa: true, answer: entry.aaaa })));
+  // The kept bytes first: once made, a hit reads nothing else of the entry (each object is a likely CPU cache miss under load).
+  if (qtype === 'A') {
+    if (entry.fastA !== undefined) return entry.fastA;
+    if (entry.a.length > 0) return (entry.fastA = wireAnswer(makeReply(req.query, { aa: true, answer: entry.a })));
+  } else if (qtype === 'AAAA') {
+    if (entry.fastAAAA !== undefined) return entry.fastAAAA;
+    if (entry.aaaa.length > 0) return (entry.fastAAAA = wireAnswer(makeReply(req.query, { aa: true, answer: entry.aaaa })));
+  }
   if (qtype !== 'A' && qtype !== 'AAAA' && state.fallUnsupported && fallsThrough(state.fall, qname)) return undefined;
   return SLOW_PATH; // NODATA: the ordinary path makes it
 }
