@@ -152,6 +152,9 @@ export class SeriesCache {
   #lastServer = '';
   #lastZone = '';
   #lastSlots: Series[] | undefined;
+  /** The type asked last and its index: queries mostly ask one or two types. */
+  #lastType = 'A';
+  #lastTypeIndex = 0;
 
   get(server: string, zone: string, proto: string, family: 4 | 6, qtype: string): Series {
     let slots = this.#lastSlots;
@@ -164,7 +167,11 @@ export class SeriesCache {
       this.#lastZone = zone;
       this.#lastSlots = slots;
     }
-    const slot = ((TYPE_INDEX.get(qtype) ?? MONITORED_TYPES.length) * 2 + (proto === 'tcp' ? 1 : 0)) * 2 + (family === 6 ? 1 : 0);
+    if (qtype !== this.#lastType) {
+      this.#lastType = qtype;
+      this.#lastTypeIndex = TYPE_INDEX.get(qtype) ?? MONITORED_TYPES.length;
+    }
+    const slot = (this.#lastTypeIndex * 2 + (proto === 'tcp' ? 1 : 0)) * 2 + (family === 6 ? 1 : 0);
     return (slots[slot] ??= new Series(this.v, server, zoneLabel(zone), proto, family === 6 ? '2' : '1', typeLabel(qtype)));
   }
 }
