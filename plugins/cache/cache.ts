@@ -243,21 +243,12 @@ function clamp(ttl: number, min: number, max: number): number {
   return Math.min(Math.max(ttl, min), max);
 }
 
-/** The type asked last and its code: queries mostly ask a few types, and TYPE_CODES is a dictionary lookup. */
-let lastType = 'A';
-let lastTypeCode = 1;
-
 function qtypeCode(name: string): number {
-  if (name === lastType) return lastTypeCode;
-  let code: number;
   try {
-    code = typeCode(name);
+    return typeCode(name);
   } catch {
-    code = -1;
+    return -1;
   }
-  lastType = name;
-  lastTypeCode = code;
-  return code;
 }
 
 function qclassCode(name: string): number {
