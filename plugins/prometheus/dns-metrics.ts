@@ -76,8 +76,10 @@ const COMMON_RCODES = 24;
  */
 export class Series {
   readonly #counts = new Float64Array(SLOTS);
-  /** responses_total slots by plugin, indexed by rcode. */
+  /** responses_total slots by plugin, indexed by rcode (below COMMON_RCODES). */
   readonly #responses = new Map<string, Float64Array>();
+  /** responses_total of the rarer rcodes past those, by plugin and rcode. */
+  readonly #rareResponses = new Map<string, Float64Array>();
   /** The plugin that answered last, and its slots: mostly the same plugin answers a series' queries. */
   #lastPlugin = '';
   #lastByRcode: Float64Array | undefined;
@@ -119,9 +121,9 @@ export class Series {
   /** An extended rcode (from EDNS) past the common slots: rare, a one-slot array each. */
   #rareRcode(rcode: number, plugin: string): void {
     const key = `${plugin}\u0000${rcode}`;
-    let slot = this.#responses.get(key);
+    let slot = this.#rareResponses.get(key);
     if (!slot) {
-      this.#responses.set(key, (slot = new Float64Array(1)));
+      this.#rareResponses.set(key, (slot = new Float64Array(1)));
       this.v.responses.attach([this.server, this.zone, '', rcodeLabel(rcode), plugin], slot, 0);
     }
     slot[0]!++;
